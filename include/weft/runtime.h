@@ -1,0 +1,58 @@
+/* weft/runtime.h - starting the runtime, vCPUs, dumps and counters. */
+#ifndef WEFT_RUNTIME_H
+#define WEFT_RUNTIME_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+/* What happens when every thread is blocked and nothing could wake one. */
+enum weft_deadlock_mode {
+    WEFT_DEADLOCK_ABORT = 0, /* dump all threads to stderr and abort */
+    WEFT_DEADLOCK_REPORT,    /* dump, then keep waiting */
+    WEFT_DEADLOCK_IGNORE,
+};
+
+/* Runtime configuration. Zero fields take the default (shown), which the
+ * environment variable of the same name overrides. */
+typedef struct weft_config {
+    int nvcpus;            /* WEFT_VCPUS: online CPUs */
+    long guard_pages;      /* WEFT_GUARD_PAGES: vm.max_map_count / 4; -1: none */
+    int deadlock;          /* WEFT_DEADLOCK=abort|report|ignore: abort */
+    int reserved[8];
+} weft_config_t;
+
+/* Start the runtime with cfg (NULL: defaults). Optional: the first weft
+ * call starts it with defaults. EBUSY: already started. EINVAL: bad value. */
+int weft_init(const weft_config_t *cfg);
+/* Number of vCPUs (starts the runtime). */
+int weft_vcpu_count(void);
+/* The vCPU the caller runs on, or -1 for a bound (adopted host) thread. */
+int weft_vcpu_self(void);
+
+/* Per-vCPU counters: monotonic, read without stopping anything. */
+typedef struct weft_vcpu_stats {
+    uint64_t switches;   /* thread switches on this vCPU */
+    uint64_t steals;     /* threads this vCPU took from another's queue */
+    uint64_t parks;      /* times it slept in the host kernel when idle */
+    uint64_t wakeups;    /* threads it made runnable */
+    uint64_t runnable;   /* threads in its run queue now */
+} weft_vcpu_stats_t;
+
+/* EINVAL: vcpu out of range. */
+int weft_vcpu_stats(int vcpu, weft_vcpu_stats_t *stats);
+
+/* Print every thread (id, name, group, state, wait channel, vCPU, priority,
+ * stack used/size) and each vCPU's queues and counters. Never switches;
+ * takes internal locks briefly, so not from a signal handler. */
+void weft_dump(FILE *out);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,134 @@
+/* weft/thread.h - weft threads, attributes, groups, sleep. */
+#ifndef WEFT_THREAD_H
+#define WEFT_THREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+/* A thread handle: a slot number and a generation. A handle of a thread
+ * that is gone stays invalid forever (ESRCH), even once its slot is reused.
+ * 0 is never a valid handle. */
+typedef uint64_t weft_t;
+
+/* A group id (Codezero's tgid): the id of the thread that started it.
+ * Group 0 holds the runtime's own threads. */
+typedef uint64_t weft_gid_t;
+
+/* Priorities: higher runs first. Each has its own timeslice. */
+#define WEFT_PRIO_MIN 0
+#define WEFT_PRIO_MAX 31
+#define WEFT_PRIO_DEFAULT 16
+
+#define WEFT_STACK_DEFAULT (64u * 1024)   /* lazily committed, guarded */
+#define WEFT_STACK_MIN (16u * 1024)       /* weft_attr_setstacksize */
+#define WEFT_SMALL_STACK_MIN 2048u        /* weft_attr_setsmallstack */
+#define WEFT_NAME_MAX 16                  /* with the terminating NUL */
+
+/* Thread attributes. Treat as opaque: use the functions below. An all-zero
+ * attribute is not valid; call weft_attr_init. */
+typedef struct weft_attr {
+    uint32_t magic;
+    uint32_t flags;
+    size_t stacksize;
+    void *stackaddr;
+    int priority;
+    char name[WEFT_NAME_MAX];
+    uint64_t reserved[4];
+} weft_attr_t;
+
+/* Attribute calls never switch or block; EINVAL for a NULL or uninitialised
+ * attribute or an out-of-range value. */
+int weft_attr_init(weft_attr_t *attr);
+int weft_attr_destroy(weft_attr_t *attr);
+/* Size of a stack weft allocates: >= WEFT_STACK_MIN, rounded up to pages. */
+int weft_attr_setstacksize(weft_attr_t *attr, size_t size);
+int weft_attr_getstacksize(const weft_attr_t *attr, size_t *size);
+/* A small stack, WEFT_SMALL_STACK_MIN..WEFT_STACK_MIN bytes (multiple of
+ * 1024): several share a page, no guard page, a canary checked at every
+ * switch. Only for threads whose code is known to be shallow. */
+int weft_attr_setsmallstack(weft_attr_t *attr, size_t size);
+/* A user-supplied stack (>= WEFT_SMALL_STACK_MIN bytes, 16-byte aligned
+ * base): weft never frees it and adds no guard page; it keeps a canary at
+ * its low end. The memory must outlive the thread. */
+int weft_attr_setstack(weft_attr_t *attr, void *addr, size_t size);
+int weft_attr_getstack(const weft_attr_t *attr, void **addr, size_t *size);
+int weft_attr_setdetached(weft_attr_t *attr, int detached);
+int weft_attr_getdetached(const weft_attr_t *attr, int *detached);
+int weft_attr_setpriority(weft_attr_t *attr, int prio);
+int weft_attr_getpriority(const weft_attr_t *attr, int *prio);
+/* Name shown in dumps; longer names are cut to WEFT_NAME_MAX - 1. */
+int weft_attr_setname(weft_attr_t *attr, const char *name);
+/* Nonzero: the thread starts a new group whose parent is the creator's. */
+int weft_attr_setnewgroup(weft_attr_t *attr, int newgroup);
+int weft_attr_getnewgroup(const weft_attr_t *attr, int *newgroup);
+
+/* Create a thread running fn(arg). attr may be NULL. Never switches; the
+ * new thread is queued on the creator's vCPU.
+ * EAGAIN: the group's live-thread limit or memory for a stack is exhausted.
+ * EINVAL: bad attribute or fn == NULL. */
+int weft_create(weft_t *thread, const weft_attr_t *attr,
+                void *(*fn)(void *), void *arg);
+/* Wait for a joinable thread to end; *result gets its return value.
+ * May switch (or block the host thread of a bound caller).
+ * ESRCH: no such thread (gone, or already joined). EINVAL: detached, a
+ * bound thread, or another thread is already joining it. EDEADLK: joining
+ * yourself. */
+int weft_join(weft_t thread, void **result);
+/* ESRCH / EINVAL (already detached, or a bound thread) as for join. */
+int weft_detach(weft_t thread);
+/* End the calling thread with result. From a bound thread: pthread_exit. */
+_Noreturn void weft_exit(void *result);
+/* The calling thread's handle (adopts a foreign host thread). */
+weft_t weft_self(void);
+/* Nonzero when both handles name the same thread. */
+int weft_equal(weft_t a, weft_t b);
+/* Thread id: unique for the life of the process, never reused. ESRCH. */
+int weft_getid(weft_t thread, uint64_t *id);
+/* Let other runnable threads of the vCPU run; always returns 0. May switch.
+ * From a bound thread: sched_yield of the host thread. */
+int weft_yield(void);
+/* ESRCH for a gone thread; setname: ERANGE if name is too long (nothing
+ * is changed); getname: ERANGE if len is too small. */
+int weft_setname(weft_t thread, const char *name);
+int weft_getname(weft_t thread, char *buf, size_t len);
+/* Priority of a live thread (takes effect at its next enqueue). */
+int weft_setpriority(weft_t thread, int prio);
+int weft_getpriority(weft_t thread, int *prio);
+
+/* Sleep for at least nsec nanoseconds (CLOCK_MONOTONIC). Parks only the
+ * calling weft thread. Returns 0. May switch. */
+int weft_sleep(uint64_t nsec);
+/* The same, POSIX-shaped: EINVAL for a bad timespec; rem (may be NULL) gets
+ * the time left, zero unless the sleep was interrupted. */
+struct timespec;
+int weft_nanosleep(const struct timespec *req, struct timespec *rem);
+/* Monotonic clock in nanoseconds, the one timers use. Never blocks. */
+uint64_t weft_now(void);
+
+/* ---- groups ---- */
+typedef struct weft_group_info {
+    weft_gid_t gid;
+    weft_gid_t parent;      /* 0 for the first user group and for group 0 */
+    unsigned long nthreads; /* live (not yet joined or detached-and-ended) */
+    unsigned long limit;    /* cap on nthreads; creation beyond it: EAGAIN */
+} weft_group_info_t;
+
+/* The calling thread's group. */
+weft_gid_t weft_group_self(void);
+/* ESRCH for a gone thread. */
+int weft_group_of(weft_t thread, weft_gid_t *gid);
+/* ESRCH: no such group (all its threads gone). */
+int weft_group_info(weft_gid_t gid, weft_group_info_t *info);
+/* EINVAL: limit 0, or group 0. ESRCH: no such group. */
+int weft_group_setlimit(weft_gid_t gid, unsigned long limit);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,74 @@
+/* daemon.c - the timer daemon, a thread of group 0 on its own host thread.
+ * Every millisecond while any vCPU is busy it:
+ * - advances the jiffy clock that timeslices are counted in (a clock read
+ *   on every yield would cost more than the rest of the yield);
+ * - fires timers of vCPUs too busy to poll them (idle vCPUs poll everyone's
+ *   timers themselves);
+ * - marks a vCPU starving when it has not switched for a whole tick while
+ *   threads wait in its queue, and wakes an idle vCPU to steal them.
+ * When every vCPU is idle it sleeps until one wakes up (wf_daemon_kick). */
+#define _GNU_SOURCE
+#include <time.h>
+
+#include "core/runtime.h"
+#include "core/sched.h"
+#include "host/host.h"
+
+static void tick(void)
+{
+    uint32_t j = atomic_load(&wf_rt.jiffies) + 1;
+    atomic_store(&wf_rt.jiffies, j);
+    uint64_t now = wf_host_now();
+    for (int i = 0; i < wf_rt.nvcpus; i++) {
+        struct wf_vcpu *v = &wf_rt.vcpus[i];
+        if (atomic_load(&v->idling))
+            continue;
+        uint32_t polled = atomic_load_explicit(&v->timer_jiffy, memory_order_relaxed);
+        if (atomic_load_explicit(&v->timers.next, memory_order_relaxed) <= now && j - polled >= 2)
+            wf_timer_run_due(&v->timers, now);
+        uint32_t sw = (uint32_t)atomic_load_explicit(&v->nswitches, memory_order_relaxed);
+        int stuck = sw == v->daemon_switches && wf_rq_nr(&v->rq) > 0;
+        v->daemon_switches = sw;
+        atomic_store_explicit(&v->starving, stuck, memory_order_relaxed);
+        if (stuck)
+            wf_wake_one_idle(v);
+    }
+}
+
+static void *daemon_main(void *arg)
+{
+    struct wf_thread *self = arg;
+    (void)self;
+    struct timespec ms = {0, 1000000};
+    for (;;) {
+        if (atomic_load(&wf_rt.nidle) == wf_rt.nvcpus) {
+            atomic_store(&wf_rt.daemon_word, 1);
+            if (atomic_load(&wf_rt.nidle) == wf_rt.nvcpus)
+                wf_host_futex_wait((int *)&wf_rt.daemon_word, 1, 0);
+            atomic_store(&wf_rt.daemon_word, 0);
+        }
+        nanosleep(&ms, NULL);
+        tick();
+    }
+    return NULL;
+}
+
+void wf_daemon_kick(void)
+{
+    if (atomic_load(&wf_rt.daemon_word) && atomic_exchange(&wf_rt.daemon_word, 0))
+        wf_host_futex_wake((int *)&wf_rt.daemon_word, 1);
+}
+
+static void *daemon_entry(void *arg)
+{
+    (void)arg;
+    struct wf_thread *self = wf_daemon_record("timer");
+    wf_tls_self = self;
+    return daemon_main(self);
+}
+
+void wf_daemon_start(void)
+{
+    if (wf_host_thread_start(daemon_entry, NULL, "weft-timer"))
+        wf_panic(NULL, "cannot start the timer daemon");
+}

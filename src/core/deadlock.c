@@ -1,0 +1,67 @@
+/* deadlock.c - "all threads are asleep" (Go's report). When every vCPU is
+ * idle, no bound thread is outside a wait, no queue holds a thread and no
+ * timer is armed, nothing inside the process can wake a blocked thread:
+ * print every thread and abort (or just report, or ignore: WEFT_DEADLOCK).
+ * The state is checked twice, 20 ms apart, with no scheduling activity in
+ * between, so a wakeup in flight is never mistaken for a deadlock. What
+ * weft cannot see: a host thread that never called weft but will (it
+ * becomes a bound thread only at its first call) - such programs opt out. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/runtime.h"
+#include "host/host.h"
+
+static int quiet(void)
+{
+    if (atomic_load(&wf_rt.nidle) != wf_rt.nvcpus || atomic_load(&wf_rt.bound_running) > 0)
+        return 0;
+    for (int i = 0; i < wf_rt.nvcpus; i++)
+        if (wf_rq_nr(&wf_rt.vcpus[i].rq) || wf_timer_pending(&wf_rt.vcpus[i].timers))
+            return 0;
+    return 1;
+}
+
+static uint64_t activity(void)
+{
+    uint64_t a = atomic_load(&wf_rt.bound_wakes);
+    for (int i = 0; i < wf_rt.nvcpus; i++)
+        a += atomic_load(&wf_rt.vcpus[i].nswitches) + atomic_load(&wf_rt.vcpus[i].nwakeups);
+    return a;
+}
+
+static void count_blocked(struct wf_thread *t, void *arg)
+{
+    if (!(t->flags & WF_TF_DAEMON) &&
+        atomic_load_explicit(&t->state, memory_order_relaxed) == WF_BLOCKED)
+        ++*(long *)arg;
+}
+
+void wf_deadlock_check(void)
+{
+    static wf_spinlock_t lock;        /* one checker at a time */
+    static uint64_t reported = ~0ull; /* activity at the last report */
+    if (wf_rt.deadlock_mode == WEFT_DEADLOCK_IGNORE || !quiet() || !wf_spin_trylock(&lock))
+        return;
+    uint64_t a = activity();
+    struct timespec pause = {0, 20 * 1000000};
+    nanosleep(&pause, NULL);
+    long blocked = 0;
+    if (quiet() && activity() == a && a != reported) {
+        wf_slot_foreach(count_blocked, &blocked);
+        if (blocked) {
+            reported = a;
+            fprintf(stderr,
+                    "weft: deadlock: all threads are asleep - %ld blocked, none runnable, "
+                    "no timer armed, no host thread that could wake one\n",
+                    blocked);
+            weft_dump(stderr);
+            fflush(stderr);
+            if (wf_rt.deadlock_mode == WEFT_DEADLOCK_ABORT)
+                abort();
+        }
+    }
+    wf_spin_unlock(&lock);
+}

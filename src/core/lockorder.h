@@ -1,0 +1,14 @@
+/* lockorder.h - every runtime lock, outermost first. A thread holding a
+ * lock may take only locks below it in this list.
+ *
+ *   1. wait locks: a waitqueue's lock, a thread's join_lock, a thread's
+ *      sleep_lock (whichever a blocking thread parks under)
+ *   2. timer heap lock (wf_timer_heap.lock)       - arming under a wait lock
+ *   3. run queue lock (wf_rq.lock)                - enqueue under a wait lock
+ *   4. allocator locks (slot, stack, group registry), deadlock lock, dump lock
+ *
+ * Held across a switch and released by the next context (sched.c): a wait
+ * lock and the vCPU's run queue lock. The timer firing path drops the heap
+ * lock before taking a wait lock, so 1 -> 2 never meets 2 -> 1. Stealing
+ * takes one run queue lock at a time, never two.
+ */

@@ -1,0 +1,27 @@
+/* rq.c - the out-of-line part of the run queue: handing threads to a
+ * thief. */
+#include "core/rq.h"
+
+/* Precondition: rq->lock held. Takes from the expired array first, then
+ * the active one, lowest priority first: the threads rq would run last. */
+unsigned wf_rq_take_tail(struct wf_rq *rq, unsigned max, struct wf_thread **out)
+{
+    struct wf_prio_array *order[2] = {rq->expired, rq->active};
+    unsigned got = 0;
+    struct wf_thread *head = NULL, **tail = &head;
+    for (int a = 0; a < 2 && got < max; a++) {
+        struct wf_prio_array *arr = order[a];
+        while (arr->bitmap && got < max) {
+            struct wf_thread *t = wf_fifo_pop(arr, __builtin_ctz(arr->bitmap));
+            t->in_expired = (uint8_t)(arr == rq->expired);
+            t->rq_next = NULL;
+            *tail = t;
+            tail = &t->rq_next;
+            got++;
+        }
+    }
+    atomic_store_explicit(&rq->nr, atomic_load_explicit(&rq->nr, memory_order_relaxed) - got,
+                          memory_order_relaxed);
+    *out = head;
+    return got;
+}

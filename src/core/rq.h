@@ -1,0 +1,98 @@
+/* rq.h - a vCPU's O(1) run queue (Codezero / Linux 2.6 O(1)): for each of
+ * the 32 priorities a FIFO in the active and in the expired array, a bitmap
+ * of non-empty FIFOs per array. A thread whose timeslice ran out goes to
+ * the expired array; when the active array empties, the two swap. All
+ * operations are O(1) and need rq->lock held. */
+#ifndef WF_RQ_H
+#define WF_RQ_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/spinlock.h"
+#include "core/thread.h"
+
+#define WF_NPRIO (WEFT_PRIO_MAX + 1)
+
+struct wf_prio_array {
+    uint32_t bitmap;                       /* bit p: fifo[p] non-empty */
+    struct wf_fifo {
+        struct wf_thread *head, *tail;
+    } fifo[WF_NPRIO];
+};
+
+struct wf_rq {
+    wf_spinlock_t lock;                    /* guards everything below */
+    struct wf_prio_array *active, *expired;
+    atomic_uint nr;                        /* threads queued; written under lock,
+                                              read racily by thieves and idlers */
+    struct wf_prio_array arrays[2];
+};
+
+static inline void wf_rq_init(struct wf_rq *rq)
+{
+    rq->active = &rq->arrays[0];
+    rq->expired = &rq->arrays[1];
+}
+
+static inline unsigned wf_rq_nr(struct wf_rq *rq)
+{
+    return atomic_load_explicit(&rq->nr, memory_order_relaxed);
+}
+
+static inline void wf_fifo_push(struct wf_prio_array *a, struct wf_thread *t)
+{
+    struct wf_fifo *f = &a->fifo[t->prio];
+    t->rq_next = NULL;
+    if (f->tail)
+        f->tail->rq_next = t;
+    else
+        f->head = t;
+    f->tail = t;
+    a->bitmap |= 1u << t->prio;
+}
+
+static inline struct wf_thread *wf_fifo_pop(struct wf_prio_array *a, int p)
+{
+    struct wf_fifo *f = &a->fifo[p];
+    struct wf_thread *t = f->head;
+    f->head = t->rq_next;
+    if (!f->head) {
+        f->tail = NULL;
+        a->bitmap &= ~(1u << p);
+    }
+    return t;
+}
+
+/* Queue t at the tail of its priority, in the expired array if asked. */
+static inline void wf_rq_push(struct wf_rq *rq, struct wf_thread *t, int expired)
+{
+    t->in_expired = (uint8_t)expired;
+    wf_fifo_push(expired ? rq->expired : rq->active, t);
+    atomic_store_explicit(&rq->nr, atomic_load_explicit(&rq->nr, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+/* The highest-priority thread of the active array (swapping arrays when it
+ * is empty), or NULL. */
+static inline struct wf_thread *wf_rq_pop(struct wf_rq *rq)
+{
+    struct wf_prio_array *a = rq->active;
+    if (!a->bitmap) {
+        if (!rq->expired->bitmap)
+            return NULL;
+        rq->active = rq->expired;
+        rq->expired = a;
+        a = rq->active;
+    }
+    struct wf_thread *t = wf_fifo_pop(a, 31 - __builtin_clz(a->bitmap));
+    atomic_store_explicit(&rq->nr, atomic_load_explicit(&rq->nr, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+    return t;
+}
+
+/* Move up to max threads, the ones rq would run last, onto the list
+ * *out (linked by rq_next, in_expired kept). Returns how many. */
+unsigned wf_rq_take_tail(struct wf_rq *rq, unsigned max, struct wf_thread **out);
+
+#endif

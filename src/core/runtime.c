@@ -1,0 +1,258 @@
+/* runtime.c - starting the runtime: configuration, vCPUs on host threads,
+ * group 0, adopting foreign host threads as bound weft threads. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/group.h"
+#include "core/runtime.h"
+#include "core/sanitizer.h"
+#include "core/sched.h"
+#include "host/host.h"
+
+struct wf_runtime wf_rt;
+
+static uint64_t root_leader_id;   /* id kept for the first adopted thread */
+static atomic_int root_leader_taken;
+
+static long env_long(const char *name, long dflt)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return dflt;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end ? dflt : v;
+}
+
+static int env_deadlock(int dflt)
+{
+    const char *s = getenv("WEFT_DEADLOCK");
+    if (!s)
+        return dflt;
+    if (!strcasecmp(s, "abort"))
+        return WEFT_DEADLOCK_ABORT;
+    if (!strcasecmp(s, "report"))
+        return WEFT_DEADLOCK_REPORT;
+    if (!strcasecmp(s, "ignore") || !strcmp(s, "0"))
+        return WEFT_DEADLOCK_IGNORE;
+    return dflt;
+}
+
+static int config_valid(const weft_config_t *c)
+{
+    return c->nvcpus >= 0 && c->nvcpus <= 1024 && c->guard_pages >= -1 &&
+           c->deadlock >= WEFT_DEADLOCK_ABORT && c->deadlock <= WEFT_DEADLOCK_IGNORE;
+}
+
+/* A record for a runtime context that runs on a host stack. */
+static struct wf_thread *host_record(struct wf_group *g, int flags, const char *name)
+{
+    struct wf_thread *t = wf_slot_alloc();
+    if (!t)
+        wf_panic(NULL, "no memory for the thread table");
+    memset(&t->timer, 0, sizeof t->timer);
+    t->id = wf_id_next();
+    t->group = g;
+    t->flags = (uint8_t)flags;
+    t->prio = WEFT_PRIO_DEFAULT;
+    t->detached = 0;
+    t->joiner = NULL;
+    t->wq = NULL;
+    atomic_store(&t->wchan_kind, NULL);
+    t->stack.kind = WF_STACK_HOST;
+    void *lo;
+    wf_host_stack_bounds(&lo, &t->stack.size);
+    t->stack.lo = lo;
+    t->stack.guarded = 0;
+    t->host_tid = wf_host_tid();
+    snprintf(t->name, WEFT_NAME_MAX, "%s", name);
+    wf_san_thread_host(t);
+    wf_group_join(g);
+    atomic_store_explicit(&t->state, WF_RUNNING, memory_order_release);
+    return t;
+}
+
+struct wf_thread *wf_daemon_record(const char *name)
+{
+    struct wf_thread *t = host_record(wf_rt.group0, WF_TF_BOUND | WF_TF_DAEMON, name);
+    t->vcpu = NULL;
+    return t;
+}
+
+static void *vcpu_main(void *arg)
+{
+    struct wf_vcpu *v = arg;
+    char name[WEFT_NAME_MAX];
+    snprintf(name, sizeof name, "idle/%d", v->index);
+    wf_host_fault_thread_init();
+    v->errno_ptr = &errno;
+    v->host_tid = wf_host_tid();
+    struct wf_thread *idle = host_record(wf_rt.group0, WF_TF_DAEMON | WF_TF_IDLE, name);
+    idle->vcpu = v;
+    v->idle = idle;
+    v->current = idle;
+    wf_tls_self = idle;
+    wf_vcpu_loop(v);
+}
+
+/* A weft thread ran into its guard page (called in the SIGSEGV handler). */
+static void on_fault(void *addr)
+{
+    struct wf_thread *t = wf_tls_self;
+    if (t && wf_stack_in_guard(&t->stack, addr))
+        wf_stack_overflow(t, "it ran into the guard page below its stack");
+}
+
+static void start(const weft_config_t *cfg)
+{
+    weft_config_t c = {0};
+    if (cfg)
+        c = *cfg;
+    if (!c.nvcpus)
+        c.nvcpus = (int)env_long("WEFT_VCPUS", wf_host_ncpus());
+    if (c.nvcpus < 1)
+        c.nvcpus = 1;
+    if (!c.guard_pages)
+        c.guard_pages = env_long("WEFT_GUARD_PAGES", 0);
+    if (!cfg || !cfg->deadlock)
+        c.deadlock = env_deadlock(c.deadlock);
+    wf_rt.nvcpus = c.nvcpus;
+    wf_rt.deadlock_mode = c.deadlock;
+    wf_rt.guard_pages = c.guard_pages;
+    wf_stack_init(c.guard_pages);
+    if (env_long("WEFT_SEGV_HANDLER", 1))
+        wf_host_fault_init(on_fault);
+    wf_host_fault_thread_init();
+
+    wf_rt.group0 = wf_group_new(0, NULL, 1);
+    root_leader_id = wf_id_next();
+    wf_rt.root = wf_group_new(root_leader_id, NULL, 1);
+    wf_rt.vcpus = aligned_alloc(64, sizeof(struct wf_vcpu) * (size_t)c.nvcpus);
+    if (!wf_rt.vcpus || !wf_rt.group0 || !wf_rt.root)
+        wf_panic(NULL, "no memory to start the runtime");
+    memset(wf_rt.vcpus, 0, sizeof(struct wf_vcpu) * (size_t)c.nvcpus);
+    for (int i = 0; i < c.nvcpus; i++) {
+        struct wf_vcpu *v = &wf_rt.vcpus[i];
+        v->index = i;
+        wf_rq_init(&v->rq);
+        atomic_store(&v->timers.next, UINT64_MAX);
+    }
+    for (int i = 0; i < c.nvcpus; i++) {
+        char name[32];
+        snprintf(name, 16, "weft-vcpu%u", (unsigned)i % 1000u);
+        int rc = wf_host_thread_start(vcpu_main, &wf_rt.vcpus[i], name);
+        if (rc)
+            wf_panic(NULL, "cannot start vCPU host thread %d: %s", i, strerror(rc));
+    }
+    wf_daemon_start();
+}
+
+int weft_init(const weft_config_t *cfg)
+{
+    if (cfg && !config_valid(cfg))
+        return EINVAL;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&wf_rt.started, &expect, 1))
+        return EBUSY;
+    start(cfg);
+    atomic_store_explicit(&wf_rt.started, 2, memory_order_release);
+    return 0;
+}
+
+void wf_runtime_ensure(void)
+{
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&wf_rt.started, &expect, 1)) {
+        start(NULL);
+        atomic_store_explicit(&wf_rt.started, 2, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&wf_rt.started, memory_order_acquire) != 2)
+        sched_yield();
+}
+
+/* An adopted host thread ended: its record goes back. */
+static void unadopt(void *arg)
+{
+    struct wf_thread *t = arg;
+    atomic_fetch_sub(&wf_rt.bound_running, 1);
+    wf_spin_lock(&t->join_lock);
+    atomic_fetch_add(&t->gen, 1);
+    atomic_store(&t->state, WF_FREE);
+    wf_spin_unlock(&t->join_lock);
+    wf_san_thread_gone(t);
+    wf_group_leave(t->group);
+    wf_slot_free(t);
+    wf_tls_self = NULL;
+}
+
+static struct wf_thread *adopt(void)
+{
+    wf_runtime_ensure();
+    int first = !atomic_exchange(&root_leader_taken, 1);
+    int tid = wf_host_tid();
+    char name[WEFT_NAME_MAX];
+    if (tid == getpid())
+        snprintf(name, sizeof name, "main");
+    else
+        snprintf(name, sizeof name, "host-%d", tid);
+    struct wf_thread *t = host_record(wf_rt.root, WF_TF_BOUND, name);
+    if (first)
+        t->id = root_leader_id; /* the root group is named after its first thread */
+    t->vcpu = NULL;
+    t->wait_lock = NULL;
+    atomic_fetch_add(&wf_rt.bound_running, 1);
+    wf_tls_self = t;
+    wf_host_on_exit(unadopt, t);
+    return t;
+}
+
+struct wf_thread *wf_self(void)
+{
+    struct wf_thread *t = wf_tls_self;
+    if (__builtin_expect(t != NULL, 1))
+        return t;
+    return adopt();
+}
+
+struct wf_thread *wf_self_or_null(void)
+{
+    return wf_tls_self;
+}
+
+int weft_vcpu_count(void)
+{
+    wf_runtime_start_fast();
+    return wf_rt.nvcpus;
+}
+
+int weft_vcpu_self(void)
+{
+    struct wf_thread *t = wf_self();
+    return (t->flags & WF_TF_BOUND) ? -1 : t->vcpu->index;
+}
+
+int weft_vcpu_stats(int i, weft_vcpu_stats_t *st)
+{
+    wf_runtime_start_fast();
+    if (i < 0 || i >= wf_rt.nvcpus || !st)
+        return EINVAL;
+    struct wf_vcpu *v = &wf_rt.vcpus[i];
+    st->switches = atomic_load_explicit(&v->nswitches, memory_order_relaxed);
+    st->steals = atomic_load_explicit(&v->nsteals, memory_order_relaxed);
+    st->parks = atomic_load_explicit(&v->nparks, memory_order_relaxed);
+    st->wakeups = atomic_load_explicit(&v->nwakeups, memory_order_relaxed);
+    st->runnable = wf_rq_nr(&v->rq);
+    return 0;
+}
+
+uint64_t weft_now(void)
+{
+    return wf_host_now();
+}

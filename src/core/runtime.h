@@ -1,0 +1,59 @@
+/* runtime.h - process-wide runtime state: configuration, the vCPUs, the
+ * clock tick, the current thread pointer. */
+#ifndef WF_RUNTIME_H
+#define WF_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/thread.h"
+#include "core/vcpu.h"
+#include "weft/runtime.h"
+
+struct wf_runtime {
+    atomic_int started;            /* 0, 1 = starting, 2 = running */
+    int nvcpus;
+    int deadlock_mode;
+    long guard_pages;
+    struct wf_vcpu *vcpus;         /* nvcpus of them, fixed after start */
+    struct wf_group *group0;       /* the runtime's own threads */
+    struct wf_group *root;         /* the first user group */
+    _Atomic uint32_t jiffies;      /* 1 ms ticks from the timer daemon */
+    atomic_int nidle;              /* vCPUs in their idle loop */
+    atomic_int nparked;            /* vCPUs asleep in the kernel */
+    atomic_int bound_running;      /* bound user threads not blocked in weft */
+    atomic_int daemon_word;        /* futex word the timer daemon sleeps on */
+    _Atomic uint64_t bound_wakes;  /* bound threads woken (deadlock check) */
+};
+
+extern struct wf_runtime wf_rt;
+
+/* The calling host thread's current weft thread (switched with it). Read
+ * and written only as plain %fs-relative accesses, never through a cached
+ * address: a weft thread may resume on another host thread. */
+extern __thread struct wf_thread *wf_tls_self __attribute__((tls_model("initial-exec")));
+
+/* Start the runtime if needed (idempotent, thread-safe). */
+void wf_runtime_ensure(void);
+static inline void wf_runtime_start_fast(void)
+{
+    if (__builtin_expect(atomic_load_explicit(&wf_rt.started, memory_order_acquire) != 2, 0))
+        wf_runtime_ensure();
+}
+
+/* A bound record in group 0 for a runtime daemon on the calling host thread. */
+struct wf_thread *wf_daemon_record(const char *name);
+/* Timer daemon (group 0). */
+void wf_daemon_start(void);
+void wf_daemon_kick(void);
+
+/* Deadlock check: called when the last possible waker goes to sleep. */
+void wf_deadlock_check(void);
+
+/* Milliseconds of timeslice for a priority. */
+static inline uint32_t wf_slice_ticks(int prio)
+{
+    return 2 + (uint32_t)prio; /* 2 ms at priority 0 .. 33 ms at 31 */
+}
+
+#endif

@@ -1,0 +1,332 @@
+/* thread.c - thread lifecycle: create, join, detach, exit, names,
+ * priorities. Handles are checked against the slot's generation under the
+ * thread's join_lock, so a stale handle is ESRCH, never a crash. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/attr.h"
+#include "core/group.h"
+#include "core/runtime.h"
+#include "core/sanitizer.h"
+#include "core/sched.h"
+#include "core/waitq.h"
+
+const char *wf_state_name(int s)
+{
+    static const char *names[] = {"free", "runnable", "running", "blocked", "exited"};
+    return s >= 0 && s <= WF_EXITED ? names[s] : "?";
+}
+
+_Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (t)
+        fprintf(stderr, "weft: fatal: thread %llu \"%s\": %s\n",
+                (unsigned long long)t->id, t->name, msg);
+    else
+        fprintf(stderr, "weft: fatal: %s\n", msg);
+    abort();
+}
+
+_Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how)
+{
+    /* May run in a signal handler on the alternate stack: write(2) only. */
+    char msg[256];
+    int n = snprintf(msg, sizeof msg,
+                     "weft: stack overflow in thread %llu \"%s\" (stack size %zu bytes%s): %s\n",
+                     (unsigned long long)t->id, t->name, t->stack.size,
+                     t->stack.guarded ? ", guard page" : ", no guard page", how);
+    if (write(2, msg, (size_t)n) < 0) { /* nothing more to do */ }
+    abort();
+}
+
+struct wf_thread *wf_thread_lock_handle(weft_t h)
+{
+    struct wf_thread *t = wf_slot_get(h);
+    if (!t)
+        return NULL;
+    wf_spin_lock(&t->join_lock);
+    if (atomic_load_explicit(&t->gen, memory_order_relaxed) != (uint32_t)(h >> 32) ||
+        atomic_load_explicit(&t->state, memory_order_relaxed) == WF_FREE) {
+        wf_spin_unlock(&t->join_lock);
+        return NULL;
+    }
+    return t;
+}
+
+/* Precondition: t->join_lock held, t ended and is not needed any more.
+ * Kills the handle, then returns the record. */
+static void release(struct wf_thread *t)
+{
+    atomic_fetch_add_explicit(&t->gen, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->state, WF_FREE, memory_order_relaxed);
+    t->joiner = NULL;
+    wf_spin_unlock(&t->join_lock);
+    wf_group_leave(t->group);
+    wf_slot_free(t);
+}
+
+static int stack_kind(const weft_attr_t *a, size_t *size)
+{
+    *size = a ? a->stacksize : WEFT_STACK_DEFAULT;
+    if (!a)
+        return WF_STACK_POOL;
+    if (a->flags & WF_ATTR_USERSTACK)
+        return WF_STACK_USER;
+    if (a->flags & WF_ATTR_SMALL)
+        return WF_STACK_SMALL;
+    return a->stacksize == WEFT_STACK_DEFAULT ? WF_STACK_POOL : WF_STACK_MAP;
+}
+
+int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    if (!out || !fn || (attr && !wf_attr_valid(attr)))
+        return EINVAL;
+    struct wf_thread *self = wf_self();
+    struct wf_group *g = self->group;
+    uint64_t id = wf_id_next();
+    int newgroup = attr && (attr->flags & WF_ATTR_NEWGROUP);
+    if (newgroup && !(g = wf_group_new(id, g, 0)))
+        return EAGAIN;
+    int rc = wf_group_join(g);
+    if (newgroup)
+        wf_group_put(g); /* the member's reference keeps it now */
+    if (rc)
+        return rc;
+    struct wf_thread *t = wf_slot_alloc();
+    if (!t) {
+        wf_group_leave(g);
+        return EAGAIN;
+    }
+    size_t size;
+    int kind = stack_kind(attr, &size);
+    if ((rc = wf_stack_alloc(&t->stack, kind, size, attr ? attr->stackaddr : NULL))) {
+        wf_slot_free(t);
+        wf_group_leave(g);
+        return rc;
+    }
+    t->id = id;
+    t->group = g;
+    t->prio = (uint8_t)(attr ? attr->priority : WEFT_PRIO_DEFAULT);
+    t->flags = 0;
+    t->in_expired = 0;
+    t->detached = attr && (attr->flags & WF_ATTR_DETACHED);
+    t->slice_start = atomic_load_explicit(&wf_rt.jiffies, memory_order_relaxed);
+    t->saved_errno = 0;
+    t->wait_lock = NULL;
+    atomic_store_explicit(&t->wchan_kind, NULL, memory_order_relaxed);
+    t->wchan = NULL;
+    t->wq = NULL;
+    t->timer.deadline = 0;
+    t->timer.heap = NULL;
+    t->joiner = NULL;
+    t->result = NULL;
+    t->fn = fn;
+    t->arg = arg;
+    t->host_tid = 0;
+    t->asan_fake_stack = NULL;
+    if (attr && attr->name[0])
+        memcpy(t->name, attr->name, WEFT_NAME_MAX);
+    else
+        snprintf(t->name, WEFT_NAME_MAX, "weft-%llu", (unsigned long long)id);
+    t->sp = wf_arch_frame_init(t->stack.lo + t->stack.size);
+    wf_san_thread_new(t);
+    *out = wf_handle(t);
+    wf_sched_start(t);
+    return 0;
+}
+
+int weft_join(weft_t h, void **result)
+{
+    struct wf_thread *self = wf_self();
+    struct wf_thread *t = wf_thread_lock_handle(h);
+    if (!t)
+        return ESRCH;
+    int rc = 0;
+    if (t == self)
+        rc = EDEADLK;
+    else if ((t->flags & (WF_TF_BOUND | WF_TF_DAEMON)) || t->detached || t->joiner)
+        rc = EINVAL;
+    if (rc) {
+        wf_spin_unlock(&t->join_lock);
+        return rc;
+    }
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_EXITED) {
+        t->joiner = self;
+        self->wait_lock = &t->join_lock;
+        self->wq = NULL;
+        self->wchan = t;
+        atomic_store_explicit(&self->wchan_kind, "join", memory_order_relaxed);
+        atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
+        wf_park(self, &t->join_lock);
+        atomic_store_explicit(&self->wchan_kind, NULL, memory_order_relaxed);
+        wf_spin_lock(&t->join_lock);
+    }
+    if (result)
+        *result = t->result;
+    release(t);
+    return 0;
+}
+
+int weft_detach(weft_t h)
+{
+    wf_runtime_start_fast();
+    struct wf_thread *t = wf_thread_lock_handle(h);
+    if (!t)
+        return ESRCH;
+    if ((t->flags & (WF_TF_BOUND | WF_TF_DAEMON)) || t->detached || t->joiner) {
+        wf_spin_unlock(&t->join_lock);
+        return EINVAL;
+    }
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) == WF_EXITED) {
+        release(t);
+        return 0;
+    }
+    t->detached = 1;
+    wf_spin_unlock(&t->join_lock);
+    return 0;
+}
+
+_Noreturn void weft_exit(void *result)
+{
+    struct wf_thread *self = wf_self();
+    if (self->flags & WF_TF_BOUND)
+        pthread_exit(result);
+    wf_spin_lock(&self->join_lock);
+    self->result = result;
+    atomic_store_explicit(&self->state, WF_EXITED, memory_order_relaxed);
+    if (self->joiner)
+        wf_unpark(self->joiner, WF_WAKE_SIGNALED);
+    wf_sched_exit(self);
+}
+
+weft_t weft_self(void)
+{
+    return wf_handle(wf_self());
+}
+
+int weft_equal(weft_t a, weft_t b)
+{
+    return a == b;
+}
+
+int weft_getid(weft_t h, uint64_t *id)
+{
+    wf_runtime_start_fast();
+    if (!id)
+        return EINVAL;
+    struct wf_thread *t = wf_thread_lock_handle(h);
+    if (!t)
+        return ESRCH;
+    *id = t->id;
+    wf_spin_unlock(&t->join_lock);
+    return 0;
+}
+
+int weft_setname(weft_t h, const char *name)
+{
+    wf_runtime_start_fast();
+    if (!name)
+        return EINVAL;
+    size_t n = strlen(name);
+    if (n >= WEFT_NAME_MAX)
+        return ERANGE;
+    struct wf_thread *t = wf_thread_lock_handle(h);
+    if (!t)
+        return ESRCH;
+    memcpy(t->name, name, n + 1);
+    wf_spin_unlock(&t->join_lock);
+    return 0;
+}
+
+int weft_getname(weft_t h, char *buf, size_t len)
+{
+    wf_runtime_start_fast();
+    if (!buf)
+        return EINVAL;
+    struct wf_thread *t = wf_thread_lock_handle(h);
+    if (!t)
+        return ESRCH;
+    size_t n = strnlen(t->name, WEFT_NAME_MAX - 1);
+    int rc = 0;
+    if (n >= len)
+        rc = ERANGE;
+    else {
+        memcpy(buf, t->name, n);
+        buf[n] = 0;
+    }
+    wf_spin_unlock(&t->join_lock);
+    return rc;
+}
+
+int weft_setpriority(weft_t h, int prio)
+{
+    wf_runtime_start_fast();
+    if (prio < WEFT_PRIO_MIN || prio > WEFT_PRIO_MAX)
+        return EINVAL;
+    struct wf_thread *t = wf_thread_lock_handle(h);
+    if (!t)
+        return ESRCH;
+    /* A queued thread keeps its place; the new priority counts from its
+     * next enqueue. Changing prio under a run queue would break it, so
+     * wait until it is not queued (rare: priority changes are slow path). */
+    for (;;) {
+        int s = atomic_load_explicit(&t->state, memory_order_relaxed);
+        struct wf_vcpu *v = t->vcpu;
+        if (s != WF_RUNNABLE || !v) {
+            t->prio = (uint8_t)prio;
+            break;
+        }
+        wf_spin_lock(&v->rq.lock);
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_RUNNABLE || t->vcpu != v) {
+            wf_spin_unlock(&v->rq.lock);
+            continue;
+        }
+        /* Requeue at the new priority: unlink from its fifo. */
+        struct wf_prio_array *arr = t->in_expired ? v->rq.expired : v->rq.active;
+        struct wf_fifo *f = &arr->fifo[t->prio];
+        struct wf_thread **pp = &f->head, *prev = NULL;
+        while (*pp && *pp != t) {
+            prev = *pp;
+            pp = &(*pp)->rq_next;
+        }
+        if (*pp == t) {
+            *pp = t->rq_next;
+            if (f->tail == t)
+                f->tail = prev;
+            if (!f->head)
+                arr->bitmap &= ~(1u << t->prio);
+            t->prio = (uint8_t)prio;
+            wf_fifo_push(arr, t);
+        } else {
+            t->prio = (uint8_t)prio; /* being switched to right now */
+        }
+        wf_spin_unlock(&v->rq.lock);
+        break;
+    }
+    wf_spin_unlock(&t->join_lock);
+    return 0;
+}
+
+int weft_getpriority(weft_t h, int *prio)
+{
+    wf_runtime_start_fast();
+    if (!prio)
+        return EINVAL;
+    struct wf_thread *t = wf_thread_lock_handle(h);
+    if (!t)
+        return ESRCH;
+    *prio = t->prio;
+    wf_spin_unlock(&t->join_lock);
+    return 0;
+}

@@ -1,0 +1,124 @@
+/* thread.h - struct wf_thread: one execution context. Resources that
+ * threads share (limits, parent) live in the group (Lunaix's split). */
+#ifndef WF_THREAD_H
+#define WF_THREAD_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/spinlock.h"
+#include "core/stack.h"
+#include "core/timer.h"
+#include "weft/thread.h"
+
+/* States. A thread is in exactly one; transitions are in sched.c. */
+enum wf_state {
+    WF_FREE = 0,  /* slot unused */
+    WF_RUNNABLE,  /* in a run queue */
+    WF_RUNNING,   /* on a vCPU, or a bound thread outside a wait */
+    WF_BLOCKED,   /* waiting: wait_lock, wchan say on what */
+    WF_EXITED,    /* ended, result kept until joined */
+};
+
+/* Why a wait ended. */
+enum { WF_WAKE_NONE, WF_WAKE_SIGNALED, WF_WAKE_TIMEDOUT };
+
+enum {
+    WF_TF_BOUND = 1,    /* an adopted host thread: never switched, never queued */
+    WF_TF_DAEMON = 2,   /* runtime's own (group 0), ignored by the deadlock check */
+    WF_TF_IDLE = 4,     /* a vCPU's scheduler context */
+};
+
+struct wf_vcpu;
+struct wf_group;
+struct wf_waitq;
+
+struct wf_thread {
+    /* Saved stack pointer while not running. Offset 0: switch callers and
+     * the gdb script rely on it. Written only by the thread itself. */
+    void *sp;
+    /* vCPU it runs on, or ran on last; NULL for bound threads. Written by
+     * the vCPU that switches to it. */
+    struct wf_vcpu *vcpu;
+    /* Run queue link: under the run queue's lock. */
+    struct wf_thread *rq_next;
+    atomic_int state;             /* enum wf_state; futex word for bound threads */
+    uint8_t prio;                 /* WEFT_PRIO_*; read by the enqueuer */
+    uint8_t flags;                /* WF_TF_*; fixed at creation */
+    uint8_t in_expired;           /* queued on the expired array */
+    uint8_t detached;             /* under join_lock */
+    uint32_t slice_start;         /* jiffy its timeslice began; owner only */
+    int saved_errno;              /* errno while switched out */
+    uint32_t slot;                /* index in the thread table; fixed */
+    _Atomic uint32_t gen;         /* handle generation; bumped under join_lock */
+    uint64_t id;                  /* never reused */
+    struct wf_group *group;
+
+    /* The current wait. wait_lock is held by whoever changes state from or to
+     * BLOCKED; wchan_kind/wchan are for dumps and debuggers. */
+    wf_spinlock_t *wait_lock;
+    const char *_Atomic wchan_kind;
+    const void *wchan;
+    struct wf_waitq *wq;          /* queue it is on, under wq->lock */
+    struct wf_thread *wq_next, *wq_prev;
+    int wake_reason;              /* WF_WAKE_*, set by the waker */
+    struct wf_timer timer;        /* timeouts and sleep */
+    wf_spinlock_t sleep_lock;     /* wait lock of a plain sleep */
+
+    /* Join: join_lock guards gen, detached, joiner, result and the move to
+     * EXITED. An exiting thread holds it until it is off its stack. */
+    wf_spinlock_t join_lock;
+    struct wf_thread *joiner;
+    void *result;
+
+    struct wf_stack stack;
+    void *(*fn)(void *);
+    void *arg;
+    struct wf_thread *free_next;  /* slot free list */
+    int host_tid;                 /* bound threads: kernel tid */
+    char name[WEFT_NAME_MAX];     /* written by setname; racy reads by dumps */
+
+    /* Sanitizer fiber state (unused otherwise). */
+    void *asan_fake_stack;
+    void *tsan_fiber;
+};
+
+/* Handle <-> slot. */
+static inline weft_t wf_handle(const struct wf_thread *t)
+{
+    return ((uint64_t)atomic_load_explicit(&((struct wf_thread *)t)->gen,
+                                           memory_order_relaxed) << 32) | t->slot;
+}
+
+/* The thread record for slot, or NULL if the slot was never allocated.
+ * Records are never freed, so the pointer stays valid; the caller checks
+ * the generation under join_lock. */
+struct wf_thread *wf_slot_get(weft_t h);
+/* A free record (state FREE, gen already bumped), or NULL at the limit. */
+struct wf_thread *wf_slot_alloc(void);
+void wf_slot_free(struct wf_thread *t);
+/* Call fn on every record ever allocated (for dumps and the deadlock
+ * check); records may change underneath. */
+void wf_slot_foreach(void (*fn)(struct wf_thread *, void *), void *arg);
+/* A fresh thread id. */
+uint64_t wf_id_next(void);
+
+/* The calling thread's record, adopting a foreign host thread. */
+struct wf_thread *wf_self(void);
+/* The record if the caller is known to weft, else NULL (never adopts). */
+struct wf_thread *wf_self_or_null(void);
+
+/* Look up a handle: returns the record with join_lock held when the
+ * handle is current, else NULL (ESRCH). */
+struct wf_thread *wf_thread_lock_handle(weft_t h);
+
+/* Abort with a message naming the thread (broken internal invariant). */
+_Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...);
+
+/* Stack overflow: report and abort. */
+_Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how);
+
+const char *wf_state_name(int state);
+
+#endif

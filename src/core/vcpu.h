@@ -1,0 +1,44 @@
+/* vcpu.h - a virtual CPU: a host thread that runs weft threads. */
+#ifndef WF_VCPU_H
+#define WF_VCPU_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/rq.h"
+#include "core/thread.h"
+#include "core/timer.h"
+
+#define WF_VCPU_CACHE 64   /* stacks and slots kept per vCPU */
+
+struct wf_vcpu {
+    /* ---- owned by the vCPU's host thread ---- */
+    int index;
+    struct wf_thread *current;      /* running thread */
+    struct wf_thread *idle;         /* the scheduler context (host stack) */
+    /* Work handed to the next context after a switch (sched.c). */
+    wf_spinlock_t *unlock_wait;     /* a wait lock the previous thread parked under */
+    wf_spinlock_t *unlock_rq;       /* this vCPU's rq lock, held across the switch */
+    struct wf_thread *dead;         /* exited thread to reap */
+    int *errno_ptr;                 /* this host thread's errno */
+    uint64_t id_next, id_end;       /* batch of thread ids */
+    struct wf_thread *slot_cache;   /* free thread records */
+    unsigned nslot_cache;
+    void *stack_cache;              /* free pooled stacks (stack.c) */
+    unsigned nstack_cache;
+
+    /* ---- shared ---- */
+    struct wf_rq rq;                /* rq.lock */
+    struct wf_timer_heap timers;    /* timers.lock */
+    atomic_int parked;              /* futex word: 1 while asleep in the kernel */
+    atomic_int idling;              /* in the idle loop (spinning or parked) */
+    atomic_int starving;            /* set by the timer daemon: queue stuck */
+    _Atomic uint32_t timer_jiffy;   /* jiffy of its last timer poll; owner writes */
+    uint32_t daemon_switches;       /* timer daemon's last look at switches */
+    int host_tid;
+
+    /* Counters: written by the owner only (relaxed), read by anyone. */
+    _Atomic uint64_t nswitches, nsteals, nparks, nwakeups;
+} __attribute__((aligned(64)));
+
+#endif

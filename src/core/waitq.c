@@ -1,0 +1,95 @@
+/* waitq.c - queueing threads on a waitqueue (see waitq.h). */
+#include "core/waitq.h"
+#include "core/runtime.h"
+#include "core/sched.h"
+
+/* A timed wait ran out: the timer fires with no lock held; the thread
+ * cannot leave its wait before this returns (wf_timer_disarm waits). */
+static void timeout_fire(struct wf_timer *tm)
+{
+    struct wf_thread *t = (struct wf_thread *)((char *)tm - offsetof(struct wf_thread, timer));
+    wf_spinlock_t *lk = t->wait_lock;
+    wf_spin_lock(lk);
+    if (atomic_load_explicit(&t->state, memory_order_relaxed) == WF_BLOCKED) {
+        if (t->wq)
+            wf_waitq_remove(t->wq, t);
+        wf_unpark(t, WF_WAKE_TIMEDOUT);
+    }
+    wf_spin_unlock(lk);
+}
+
+/* Precondition: the caller holds t's wait lock, the thread is about to
+ * park under it. Arms a timeout (weft threads) or records the deadline
+ * for a bound thread's futex wait. */
+void wf_wait_deadline(struct wf_thread *t, uint64_t deadline)
+{
+    t->timer.deadline = deadline;
+    if (!deadline || (t->flags & WF_TF_BOUND))
+        return;
+    t->timer.fire = timeout_fire;
+    if (wf_timer_arm(&t->vcpu->timers, &t->timer, deadline))
+        wf_panic(t, "no memory to grow the timer heap");
+}
+
+/* After the wait: make sure the timer is gone. */
+void wf_wait_done(struct wf_thread *t, uint64_t deadline)
+{
+    if (deadline && !(t->flags & WF_TF_BOUND))
+        wf_timer_disarm(&t->timer);
+    t->timer.deadline = 0;
+    atomic_store_explicit(&t->wchan_kind, NULL, memory_order_relaxed);
+}
+
+int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan, uint64_t deadline)
+{
+    struct wf_thread *self = wf_self();
+    self->wq_next = NULL;
+    self->wq_prev = wq->tail;
+    if (wq->tail)
+        wq->tail->wq_next = self;
+    else
+        wq->head = self;
+    wq->tail = self;
+    self->wq = wq;
+    self->wait_lock = &wq->lock;
+    self->wchan = chan;
+    atomic_store_explicit(&self->wchan_kind, kind, memory_order_relaxed);
+    self->wake_reason = WF_WAKE_NONE;
+    atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
+    wf_wait_deadline(self, deadline);
+    wf_park(self, &wq->lock);
+    wf_wait_done(self, deadline);
+    return self->wake_reason;
+}
+
+void wf_waitq_remove(struct wf_waitq *wq, struct wf_thread *t)
+{
+    if (t->wq_prev)
+        t->wq_prev->wq_next = t->wq_next;
+    else
+        wq->head = t->wq_next;
+    if (t->wq_next)
+        t->wq_next->wq_prev = t->wq_prev;
+    else
+        wq->tail = t->wq_prev;
+    t->wq_next = t->wq_prev = NULL;
+    t->wq = NULL;
+}
+
+int wf_waitq_wake_one(struct wf_waitq *wq)
+{
+    struct wf_thread *t = wq->head;
+    if (!t)
+        return 0;
+    wf_waitq_remove(wq, t);
+    wf_unpark(t, WF_WAKE_SIGNALED);
+    return 1;
+}
+
+int wf_waitq_wake_all(struct wf_waitq *wq)
+{
+    int n = 0;
+    while (wf_waitq_wake_one(wq))
+        n++;
+    return n;
+}

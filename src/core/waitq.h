@@ -1,0 +1,49 @@
+/* waitq.h - the one blocking primitive. Every primitive that waits (join,
+ * semaphores, and later mutexes, condvars, I/O) parks its threads on a
+ * waitqueue, recording a wait channel for dumps.
+ *
+ * No lost wakeups: the waiter checks its condition and queues itself under
+ * wq->lock, and that lock stays held until the waiter is off its stack
+ * (sched.c); a waker needs the same lock to find it. */
+#ifndef WF_WAITQ_H
+#define WF_WAITQ_H
+
+#include <stdint.h>
+
+#include "core/spinlock.h"
+#include "core/thread.h"
+
+struct wf_waitq {
+    wf_spinlock_t lock;           /* guards the list and the waiters' wq links */
+    struct wf_thread *head, *tail;
+};
+
+/* Precondition: wq->lock held by the caller, who found it must wait.
+ * Queues the caller, parks it, returns with wq->lock released.
+ * deadline: absolute CLOCK_MONOTONIC ns, 0 for none.
+ * Returns WF_WAKE_SIGNALED or WF_WAKE_TIMEDOUT. May switch. */
+int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan,
+                  uint64_t deadline);
+/* Precondition: wq->lock held. Wake the first waiter; 1 if one was woken. */
+int wf_waitq_wake_one(struct wf_waitq *wq);
+/* Precondition: wq->lock held. Wake all; returns how many. */
+int wf_waitq_wake_all(struct wf_waitq *wq);
+/* Precondition: wq->lock held. Unlink t (timeouts). */
+void wf_waitq_remove(struct wf_waitq *wq, struct wf_thread *t);
+/* The same for whichever queue t is on (t->wq->lock held). */
+static inline void wf_waitq_remove_any(struct wf_thread *t)
+{
+    wf_waitq_remove(t->wq, t);
+}
+
+/* For other waits (join, sleep): precondition t's wait lock held and t
+ * about to park. deadline 0: none. Pair with wf_wait_done after wf_park. */
+void wf_wait_deadline(struct wf_thread *t, uint64_t deadline);
+void wf_wait_done(struct wf_thread *t, uint64_t deadline);
+
+static inline int wf_waitq_empty(const struct wf_waitq *wq)
+{
+    return wq->head == NULL;
+}
+
+#endif

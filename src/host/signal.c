@@ -1,0 +1,50 @@
+/* signal.c - fault plumbing: a SIGSEGV/SIGBUS handler on an alternate
+ * stack per vCPU host thread, so that a weft thread running into its guard
+ * page is reported by name instead of dying silently. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/host.h"
+
+static void (*fault_handler)(void *addr);
+static struct sigaction old_segv, old_bus;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+    fault_handler(si->si_addr);
+    /* Not ours: hand it to whoever was there before, or die as usual. */
+    struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+        old->sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL); /* the faulting instruction runs again and dies */
+}
+
+void wf_host_fault_init(void (*handler)(void *addr))
+{
+    struct sigaction sa;
+    fault_handler = handler;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+}
+
+void wf_host_fault_thread_init(void)
+{
+    stack_t ss;
+    ss.ss_size = 64 * 1024;
+    ss.ss_sp = malloc(ss.ss_size);
+    ss.ss_flags = 0;
+    if (ss.ss_sp)
+        sigaltstack(&ss, NULL);
+}

@@ -1,0 +1,98 @@
+/* sem.c - counting semaphore on a waitqueue. A post with waiters hands its
+ * unit straight to the first of them (no barging, FIFO), so a woken waiter
+ * never has to retry. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "core/runtime.h"
+#include "core/waitq.h"
+#include "weft/sync.h"
+
+struct sem {
+    struct wf_waitq wq;   /* wq.lock guards value too */
+    uint32_t value;
+};
+
+_Static_assert(sizeof(struct sem) <= sizeof(weft_sem_t), "weft_sem_t too small");
+_Static_assert(_Alignof(struct sem) <= _Alignof(weft_sem_t), "weft_sem_t misaligned");
+
+static inline struct sem *S(weft_sem_t *s)
+{
+    return (struct sem *)s;
+}
+
+int weft_sem_init(weft_sem_t *sem, unsigned value)
+{
+    if (!sem || value > WEFT_SEM_VALUE_MAX)
+        return EINVAL;
+    *sem = (weft_sem_t){{0}};
+    S(sem)->value = value;
+    return 0;
+}
+
+int weft_sem_destroy(weft_sem_t *sem)
+{
+    if (!sem)
+        return EINVAL;
+    struct sem *s = S(sem);
+    wf_spin_lock(&s->wq.lock);
+    int busy = !wf_waitq_empty(&s->wq);
+    wf_spin_unlock(&s->wq.lock);
+    return busy ? EBUSY : 0;
+}
+
+int weft_sem_wait(weft_sem_t *sem)
+{
+    if (!sem)
+        return EINVAL;
+    struct sem *s = S(sem);
+    wf_runtime_start_fast();
+    wf_spin_lock(&s->wq.lock);
+    if (s->value > 0) {
+        s->value--;
+        wf_spin_unlock(&s->wq.lock);
+        return 0;
+    }
+    wf_waitq_wait(&s->wq, "sem", sem, 0); /* a post handed us its unit */
+    return 0;
+}
+
+int weft_sem_trywait(weft_sem_t *sem)
+{
+    if (!sem)
+        return EINVAL;
+    struct sem *s = S(sem);
+    wf_spin_lock(&s->wq.lock);
+    int rc = s->value > 0 ? (s->value--, 0) : EAGAIN;
+    wf_spin_unlock(&s->wq.lock);
+    return rc;
+}
+
+int weft_sem_post(weft_sem_t *sem)
+{
+    if (!sem)
+        return EINVAL;
+    struct sem *s = S(sem);
+    wf_runtime_start_fast();
+    int rc = 0;
+    wf_spin_lock(&s->wq.lock);
+    if (!wf_waitq_wake_one(&s->wq)) {
+        if (s->value >= WEFT_SEM_VALUE_MAX)
+            rc = EOVERFLOW;
+        else
+            s->value++;
+    }
+    wf_spin_unlock(&s->wq.lock);
+    return rc;
+}
+
+int weft_sem_getvalue(weft_sem_t *sem, int *value)
+{
+    if (!sem || !value)
+        return EINVAL;
+    struct sem *s = S(sem);
+    wf_spin_lock(&s->wq.lock);
+    *value = (int)s->value;
+    wf_spin_unlock(&s->wq.lock);
+    return 0;
+}
