@@ -32,7 +32,8 @@ static void dump_thread(struct wf_thread *t, void *arg)
     int s = atomic_load_explicit(&t->state, memory_order_relaxed);
     if (s == WF_FREE)
         return;
-    char wchan[64], vcpu[16], used[24];
+    char wchan[64], vcpu[16], used[24], name[WEFT_NAME_MAX];
+    wf_thread_name(t, name);
     wchan_str(t, wchan, sizeof wchan);
     if (t->flags & WF_TF_BOUND)
         snprintf(vcpu, sizeof vcpu, "bound");
@@ -45,7 +46,7 @@ static void dump_thread(struct wf_thread *t, void *arg)
     else
         snprintf(used, sizeof used, "-");
     fprintf(out, "%8llu  %-15.15s %6llu  %-8s %-22s %-5s %4d  %8s/%-8zu%s\n",
-            (unsigned long long)t->id, t->name, (unsigned long long)t->group->gid,
+            (unsigned long long)t->id, name, (unsigned long long)t->group->gid,
             wf_state_name(s), wchan, vcpu, t->prio, used, t->stack.size,
             t->detached ? " detached" : "");
 }

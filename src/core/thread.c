@@ -23,6 +23,16 @@ const char *wf_state_name(int s)
     return s >= 0 && s <= WF_EXITED ? names[s] : "?";
 }
 
+void wf_thread_name(const struct wf_thread *t, char buf[WEFT_NAME_MAX])
+{
+    if (t->name[0]) {
+        memcpy(buf, t->name, WEFT_NAME_MAX - 1);
+        buf[WEFT_NAME_MAX - 1] = 0;
+    } else {
+        snprintf(buf, WEFT_NAME_MAX, "weft-%llu", (unsigned long long)t->id);
+    }
+}
+
 _Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...)
 {
     char msg[256];
@@ -30,9 +40,12 @@ _Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (t)
+    char name[WEFT_NAME_MAX];
+    if (t) {
+        wf_thread_name(t, name);
         fprintf(stderr, "weft: fatal: thread %llu \"%s\": %s\n",
-                (unsigned long long)t->id, t->name, msg);
+                (unsigned long long)t->id, name, msg);
+    }
     else
         fprintf(stderr, "weft: fatal: %s\n", msg);
     abort();
@@ -41,10 +54,11 @@ _Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...)
 _Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how)
 {
     /* May run in a signal handler on the alternate stack: write(2) only. */
-    char msg[256];
+    char msg[256], name[WEFT_NAME_MAX];
+    wf_thread_name(t, name);
     int n = snprintf(msg, sizeof msg,
                      "weft: stack overflow in thread %llu \"%s\" (stack size %zu bytes%s): %s\n",
-                     (unsigned long long)t->id, t->name, t->stack.size,
+                     (unsigned long long)t->id, name, t->stack.size,
                      t->stack.guarded ? ", guard page" : ", no guard page", how);
     if (write(2, msg, (size_t)n) < 0) { /* nothing more to do */ }
     abort();
@@ -135,10 +149,12 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->arg = arg;
     t->host_tid = 0;
     t->asan_fake_stack = NULL;
+    /* No name: dumps and getname show "weft-<id>" (formatting it here would
+     * cost more than the rest of weft_create). */
     if (attr && attr->name[0])
         memcpy(t->name, attr->name, WEFT_NAME_MAX);
     else
-        snprintf(t->name, WEFT_NAME_MAX, "weft-%llu", (unsigned long long)id);
+        t->name[0] = 0;
     t->sp = wf_arch_frame_init(t->stack.lo + t->stack.size);
     wf_san_thread_new(t);
     *out = wf_handle(t);
@@ -257,14 +273,14 @@ int weft_getname(weft_t h, char *buf, size_t len)
     struct wf_thread *t = wf_thread_lock_handle(h);
     if (!t)
         return ESRCH;
-    size_t n = strnlen(t->name, WEFT_NAME_MAX - 1);
+    char name[WEFT_NAME_MAX];
+    wf_thread_name(t, name);
+    size_t n = strlen(name);
     int rc = 0;
     if (n >= len)
         rc = ERANGE;
-    else {
-        memcpy(buf, t->name, n);
-        buf[n] = 0;
-    }
+    else
+        memcpy(buf, name, n + 1);
     wf_spin_unlock(&t->join_lock);
     return rc;
 }

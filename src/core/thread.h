@@ -120,5 +120,7 @@ _Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...);
 _Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how);
 
 const char *wf_state_name(int state);
+/* The thread's name, or "weft-<id>" when it has none. */
+void wf_thread_name(const struct wf_thread *t, char buf[WEFT_NAME_MAX]);
 
 #endif
