@@ -17,6 +17,7 @@
 
 struct wf_runtime wf_rt;
 
+static atomic_int nready;          /* vCPUs and daemon registered in group 0 */
 static uint64_t root_leader_id;   /* id kept for the first adopted thread */
 static atomic_int root_leader_taken;
 
@@ -72,6 +73,7 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->stack.guarded = 0;
     t->host_tid = wf_host_tid();
     snprintf(t->name, WEFT_NAME_MAX, "%s", name);
+    t->named = 1;
     wf_san_thread_host(t);
     wf_group_join(g);
     atomic_store_explicit(&t->state, WF_RUNNING, memory_order_release);
@@ -82,6 +84,7 @@ struct wf_thread *wf_daemon_record(const char *name)
 {
     struct wf_thread *t = host_record(wf_rt.group0, WF_TF_BOUND | WF_TF_DAEMON, name);
     t->vcpu = NULL;
+    atomic_fetch_add(&nready, 1);
     return t;
 }
 
@@ -98,6 +101,7 @@ static void *vcpu_main(void *arg)
     v->idle = idle;
     v->current = idle;
     wf_tls_self = idle;
+    atomic_fetch_add(&nready, 1);
     wf_vcpu_loop(v);
 }
 
@@ -151,6 +155,9 @@ static void start(const weft_config_t *cfg)
             wf_panic(NULL, "cannot start vCPU host thread %d: %s", i, strerror(rc));
     }
     wf_daemon_start();
+    /* Return with group 0 complete, so dumps and group 0's count are whole. */
+    while (atomic_load(&nready) < c.nvcpus + 1)
+        sched_yield();
 }
 
 int weft_init(const weft_config_t *cfg)

@@ -25,7 +25,7 @@ const char *wf_state_name(int s)
 
 void wf_thread_name(const struct wf_thread *t, char buf[WEFT_NAME_MAX])
 {
-    if (t->name[0]) {
+    if (t->named) {
         memcpy(buf, t->name, WEFT_NAME_MAX - 1);
         buf[WEFT_NAME_MAX - 1] = 0;
     } else {
@@ -151,10 +151,9 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->asan_fake_stack = NULL;
     /* No name: dumps and getname show "weft-<id>" (formatting it here would
      * cost more than the rest of weft_create). */
-    if (attr && attr->name[0])
+    t->named = attr && attr->name[0];
+    if (t->named)
         memcpy(t->name, attr->name, WEFT_NAME_MAX);
-    else
-        t->name[0] = 0;
     t->sp = wf_arch_frame_init(t->stack.lo + t->stack.size);
     wf_san_thread_new(t);
     *out = wf_handle(t);
@@ -261,6 +260,7 @@ int weft_setname(weft_t h, const char *name)
     if (!t)
         return ESRCH;
     memcpy(t->name, name, n + 1);
+    t->named = 1;
     wf_spin_unlock(&t->join_lock);
     return 0;
 }

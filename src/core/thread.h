@@ -48,6 +48,7 @@ struct wf_thread {
     uint8_t flags;                /* WF_TF_*; fixed at creation */
     uint8_t in_expired;           /* queued on the expired array */
     uint8_t detached;             /* under join_lock */
+    uint8_t named;                /* name[] was set; else "weft-<id>" */
     uint32_t slice_start;         /* jiffy its timeslice began; owner only */
     int saved_errno;              /* errno while switched out */
     uint32_t slot;                /* index in the thread table; fixed */
