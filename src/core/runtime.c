@@ -132,7 +132,6 @@ static void start(const weft_config_t *cfg)
     wf_stack_init(c.guard_pages);
     if (env_long("WEFT_SEGV_HANDLER", 1))
         wf_host_fault_init(on_fault);
-    wf_host_fault_thread_init();
 
     wf_rt.group0 = wf_group_new(0, NULL, 1);
     root_leader_id = wf_id_next();
