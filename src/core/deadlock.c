@@ -41,10 +41,14 @@ static void count_blocked(struct wf_thread *t, void *arg)
 
 void wf_deadlock_check(void)
 {
-    static wf_spinlock_t lock;        /* one checker at a time */
+    /* One checker at a time, and every caller gets its own look: with a
+     * trylock, a check that gave up (activity in its 20 ms) could hide the
+     * last caller's, and the deadlock would go unreported. */
+    static wf_spinlock_t lock;
     static uint64_t reported = ~0ull; /* activity at the last report */
-    if (wf_rt.deadlock_mode == WEFT_DEADLOCK_IGNORE || !quiet() || !wf_spin_trylock(&lock))
+    if (wf_rt.deadlock_mode == WEFT_DEADLOCK_IGNORE || !quiet())
         return;
+    wf_spin_lock(&lock);
     uint64_t a = activity();
     struct timespec pause = {0, 20 * 1000000};
     nanosleep(&pause, NULL);
