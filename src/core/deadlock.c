@@ -3,15 +3,17 @@
  * timer is armed, nothing inside the process can wake a blocked thread:
  * print every thread and abort (or just report, or ignore: WEFT_DEADLOCK).
  * The state is checked twice, 20 ms apart, with no scheduling activity in
- * between, so a wakeup in flight is never mistaken for a deadlock. What
- * weft cannot see: a host thread that never called weft but will (it
- * becomes a bound thread only at its first call) - such programs opt out. */
+ * between, so a wakeup in flight is never mistaken for a deadlock. A host
+ * thread that has not called weft yet could still wake someone (it becomes
+ * a bound thread at its first call), so while the process has host threads
+ * weft does not know, nothing is reported. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "core/runtime.h"
+#include "core/sanitizer.h"
 #include "host/host.h"
 
 static int quiet(void)
@@ -22,6 +24,17 @@ static int quiet(void)
         if (wf_rq_nr(&wf_rt.vcpus[i].rq) || wf_timer_pending(&wf_rt.vcpus[i].timers))
             return 0;
     return 1;
+}
+
+/* Every host thread of the process is a vCPU, the daemon or adopted. */
+static int all_host_threads_known(void)
+{
+    long known = wf_rt.nvcpus + 1 + atomic_load(&wf_rt.bound_alive);
+#ifdef WF_TSAN
+    known += 1; /* ThreadSanitizer's background thread */
+#endif
+    long n = wf_host_thread_count();
+    return n < 0 || n <= known;
 }
 
 static uint64_t activity(void)
@@ -53,7 +66,7 @@ void wf_deadlock_check(void)
     struct timespec pause = {0, 20 * 1000000};
     nanosleep(&pause, NULL);
     long blocked = 0;
-    if (quiet() && activity() == a && a != reported) {
+    if (quiet() && activity() == a && a != reported && all_host_threads_known()) {
         wf_slot_foreach(count_blocked, &blocked);
         if (blocked) {
             reported = a;

@@ -188,6 +188,7 @@ static void unadopt(void *arg)
 {
     struct wf_thread *t = arg;
     atomic_fetch_sub(&wf_rt.bound_running, 1);
+    atomic_fetch_sub(&wf_rt.bound_alive, 1);
     wf_spin_lock(&t->join_lock);
     atomic_fetch_add(&t->gen, 1);
     atomic_store(&t->state, WF_FREE);
@@ -214,6 +215,7 @@ static struct wf_thread *adopt(void)
     t->vcpu = NULL;
     t->wait_lock = NULL;
     atomic_fetch_add(&wf_rt.bound_running, 1);
+    atomic_fetch_add(&wf_rt.bound_alive, 1);
     wf_tls_self = t;
     wf_host_on_exit(unadopt, t);
     return t;

@@ -223,6 +223,9 @@ static void bound_park(struct wf_thread *self, wf_spinlock_t *lock)
     uint64_t deadline = self->timer.deadline;
     /* A bound thread waiting without a deadline can no longer wake anyone. */
     int counted = !(self->flags & WF_TF_DAEMON) && !deadline;
+    /* The waker counts us running again (wf_unpark), so there is no moment
+     * when neither of us counts and the deadlock check could misjudge. */
+    self->bound_counted = (uint8_t)counted;
     wf_spin_unlock(lock);
     if (counted && atomic_fetch_sub(&wf_rt.bound_running, 1) == 1)
         wf_deadlock_check();
@@ -240,8 +243,6 @@ static void bound_park(struct wf_thread *self, wf_spinlock_t *lock)
         }
     }
     self->timer.deadline = 0;
-    if (counted)
-        atomic_fetch_add(&wf_rt.bound_running, 1);
 }
 
 void wf_park(struct wf_thread *self, wf_spinlock_t *lock)
@@ -263,6 +264,10 @@ void wf_unpark(struct wf_thread *t, int reason)
     t->wake_reason = reason;
     if (t->flags & WF_TF_BOUND) {
         atomic_fetch_add_explicit(&wf_rt.bound_wakes, 1, memory_order_relaxed);
+        if (t->bound_counted) {
+            t->bound_counted = 0;
+            atomic_fetch_add(&wf_rt.bound_running, 1);
+        }
         atomic_store_explicit(&t->state, WF_RUNNING, memory_order_release);
         wf_host_futex_wake((int *)&t->state, 1);
         return;

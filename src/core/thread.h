@@ -49,6 +49,8 @@ struct wf_thread {
     uint8_t in_expired;           /* queued on the expired array */
     uint8_t detached;             /* under join_lock */
     uint8_t named;                /* name[] was set; else "weft-<id>" */
+    uint8_t bound_counted;        /* bound, blocked, uncounted in bound_running;
+                                     under its wait lock */
     uint32_t slice_start;         /* jiffy its timeslice began; owner only */
     int saved_errno;              /* errno while switched out */
     uint32_t slot;                /* index in the thread table; fixed */

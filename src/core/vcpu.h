@@ -21,7 +21,6 @@ struct wf_vcpu {
     wf_spinlock_t *unlock_rq;       /* this vCPU's rq lock, held across the switch */
     struct wf_thread *dead;         /* exited thread to reap */
     int *errno_ptr;                 /* this host thread's errno */
-    uint64_t id_next, id_end;       /* batch of thread ids */
     struct wf_thread *slot_cache;   /* free thread records */
     unsigned nslot_cache;
     void *stack_cache;              /* free pooled stacks (stack.c) */

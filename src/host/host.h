@@ -32,6 +32,8 @@ int wf_host_thread_start(void *(*fn)(void *), void *arg, const char *name);
 int wf_host_tid(void);
 /* Bounds of the calling host thread's own stack. */
 void wf_host_stack_bounds(void **lo, size_t *size);
+/* Host threads in the process now, or -1 if unknown. */
+long wf_host_thread_count(void);
 /* Online CPUs (at least 1). */
 int wf_host_ncpus(void);
 /* Register fn to run (with the value given) when the calling host thread

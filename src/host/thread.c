@@ -2,6 +2,7 @@
  * ones are adopted as bound weft threads. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,6 +36,20 @@ void wf_host_stack_bounds(void **lo, size_t *size)
         pthread_attr_getstack(&a, lo, size);
         pthread_attr_destroy(&a);
     }
+}
+
+long wf_host_thread_count(void)
+{
+    char line[128];
+    long n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %ld", &n) == 1)
+            break;
+    fclose(f);
+    return n;
 }
 
 int wf_host_ncpus(void)
