@@ -170,6 +170,12 @@ static void child_small(void *size)
 
 static void small_case(size_t size)
 {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* Sanitizer builds give small stacks more room than asked for (their
+     * instrumented frames are bigger), so the stack's end cannot be found
+     * from the size asked for. */
+    WT_SKIP("sanitizer build: small stacks are enlarged, their end is unknown");
+#endif
     struct wt_child c;
     map_shared();
     wt_fork(&c, 30, child_small, (void *)(uintptr_t)size);

@@ -177,6 +177,80 @@ WT_TEST(setpriority_effect)
     WT_EQ(prio_log[0], 2); /* the raised one first */
 }
 
+/* weft_setpriority on threads that are queued, being woken, blocked,
+ * stolen: the run queues must stay consistent. */
+#define PS_WORKERS 16
+static weft_t ps_workers[PS_WORKERS];
+static weft_sem_t ps_sem[PS_WORKERS];
+static atomic_int ps_stop;
+static atomic_long ps_rounds;
+
+static void *ps_worker(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    uint64_t s = (uint64_t)i * 7919 + 1;
+    while (!atomic_load(&ps_stop)) {
+        switch (wt_rand_below(&s, 4)) {
+        case 0:
+        case 1:
+            weft_yield();
+            break;
+        case 2: /* wake the next one, wait to be woken (by the previous) */
+            WT_OK(weft_sem_post(&ps_sem[(i + 1) % PS_WORKERS]));
+            WT_OK(weft_sem_wait(&ps_sem[i]));
+            break;
+        case 3:
+            weft_sleep(wt_rand_below(&s, 20000));
+            break;
+        }
+        atomic_fetch_add(&ps_rounds, 1);
+    }
+    return NULL;
+}
+
+static void *ps_changer(void *arg)
+{
+    uint64_t s = (uint64_t)(uintptr_t)arg;
+    long n = 0;
+    while (!atomic_load(&ps_stop)) {
+        int w = (int)wt_rand_below(&s, PS_WORKERS);
+        WT_OK(weft_setpriority(ps_workers[w], (int)wt_rand_below(&s, 32)));
+        if (++n % 8 == 0)
+            weft_yield();
+    }
+    return (void *)n;
+}
+
+WT_TEST(setpriority_stress)
+{
+    int nv = (int)wt_knob("vcpus", 2);
+    double secs = (double)wt_knob("seconds", 2);
+    wt_start(nv, WEFT_DEADLOCK_ABORT);
+    for (int i = 0; i < PS_WORKERS; i++)
+        WT_OK(weft_sem_init(&ps_sem[i], 0));
+    for (int i = 0; i < PS_WORKERS; i++)
+        WT_OK(weft_create(&ps_workers[i], NULL, ps_worker, (void *)(intptr_t)i));
+    weft_t ch[2];
+    for (int i = 0; i < 2; i++)
+        WT_OK(weft_create(&ch[i], NULL, ps_changer, (void *)(uintptr_t)(i + 1)));
+    weft_sleep((uint64_t)(secs * 1e9));
+    atomic_store(&ps_stop, 1);
+    long changes = 0;
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        WT_OK(weft_join(ch[i], &r));
+        changes += (long)(intptr_t)r;
+    }
+    /* release any worker still waiting for its neighbour */
+    for (int i = 0; i < PS_WORKERS; i++)
+        WT_OK(weft_sem_post(&ps_sem[i]));
+    for (int i = 0; i < PS_WORKERS; i++)
+        WT_OK(weft_join(ps_workers[i], NULL));
+    printf("  %ld priority changes, %ld worker rounds\n", changes,
+           atomic_load(&ps_rounds));
+    WT_GT(changes, 0);
+}
+
 /* ---- yield is round robin on one vCPU ---- */
 static int *rr_log;
 static atomic_long rr_n;
@@ -355,6 +429,7 @@ WT_TEST(default_vcpus)
 WT_MAIN(WT_ENTRY(spread_steal, WT_FRESH, 60),
         WT_ENTRY(priority_order, WT_FRESH, 60),
         WT_ENTRY(setpriority_effect, WT_FRESH, 60),
+        WT_ENTRY(setpriority_stress, WT_FRESH, 60),
         WT_ENTRY(yield_round_robin, WT_FRESH, 60),
         WT_ENTRY(vcpu_api, 0, 60),
         WT_ENTRY(init_ebusy, 0, 60),

@@ -138,51 +138,89 @@ static int cmp_u64(const void *a, const void *b)
 #define IDS_PER_CREATOR 2000
 struct id_batch {
     uint64_t ids[IDS_PER_CREATOR];
+    int decreased_at; /* first i where ids[i] <= ids[i - 1], or -1 */
+    int last_vcpu, migrations;
 };
 
 static void *creator(void *arg)
 {
     struct id_batch *b = arg;
-    uint64_t prev = 0;
+    b->decreased_at = -1;
     for (int i = 0; i < IDS_PER_CREATOR; i++) {
         weft_t t;
         WT_OK(weft_create(&t, NULL, ret_arg, NULL));
         WT_OK(weft_getid(t, &b->ids[i]));
-        WT_GT(b->ids[i], prev);
-        prev = b->ids[i];
+        if (i > 0 && b->ids[i] <= b->ids[i - 1] && b->decreased_at < 0)
+            b->decreased_at = i;
+        int v = weft_vcpu_self();
+        if (i > 0 && v != b->last_vcpu)
+            b->migrations++;
+        b->last_vcpu = v;
+        WT_OK(weft_join(t, NULL));
+        /* move around: a sleeper may be woken by another vCPU's timer
+         * poll, and a yield may let an idle vCPU steal us */
         if (i % 7 == 0)
             weft_yield();
-        WT_OK(weft_join(t, NULL));
+        if (i % 16 == 0)
+            weft_sleep(20000);
     }
     return NULL;
 }
 
-WT_TEST(ids_unique_increasing)
+enum { CREATORS = 8 };
+
+static struct id_batch *run_creators(void)
 {
-    /* sequential, from main: strictly increasing, even as slots recycle */
+    struct id_batch *b = calloc(CREATORS, sizeof *b);
+    weft_t c[CREATORS];
+    for (int i = 0; i < CREATORS; i++)
+        WT_OK(weft_create(&c[i], NULL, creator, &b[i]));
+    for (int i = 0; i < CREATORS; i++)
+        WT_OK(weft_join(c[i], NULL));
+    return b;
+}
+
+/* Ids are unique, sequentially from main and across concurrent creators. */
+WT_TEST(ids_unique)
+{
     int n = (int)wt_scaled(20000);
     uint64_t prev = 0, id;
     for (int i = 0; i < n; i++) {
         weft_t t;
         WT_OK(weft_create(&t, NULL, ret_arg, NULL));
         WT_OK(weft_getid(t, &id));
-        WT_GT(id, prev);
+        WT_GT(id, prev); /* main creates: increasing, even as slots recycle */
         prev = id;
         WT_OK(weft_join(t, NULL));
     }
-    /* concurrent creators: each sees increasing ids, all distinct */
-    enum { C = 8 };
-    struct id_batch *b = calloc(C, sizeof *b);
-    weft_t c[C];
-    for (int i = 0; i < C; i++)
-        WT_OK(weft_create(&c[i], NULL, creator, &b[i]));
-    for (int i = 0; i < C; i++)
-        WT_OK(weft_join(c[i], NULL));
-    uint64_t *all = (uint64_t *)b;
-    qsort(all, (size_t)C * IDS_PER_CREATOR, sizeof *all, cmp_u64);
-    for (size_t i = 1; i < (size_t)C * IDS_PER_CREATOR; i++)
+    struct id_batch *b = run_creators();
+    uint64_t *all = malloc(sizeof(uint64_t) * CREATORS * IDS_PER_CREATOR);
+    for (int i = 0; i < CREATORS; i++)
+        memcpy(all + (size_t)i * IDS_PER_CREATOR, b[i].ids, sizeof b[i].ids);
+    qsort(all, (size_t)CREATORS * IDS_PER_CREATOR, sizeof *all, cmp_u64);
+    for (size_t i = 1; i < (size_t)CREATORS * IDS_PER_CREATOR; i++)
         WT_LT(all[i - 1], all[i]);
-    WT_GT(all[0], prev);
+    WT_GT(all[0], prev); /* and never an id from before */
+    free(all);
+    free(b);
+}
+
+/* Ids increase in creation order also for a weft thread that creates
+ * (DESIGN.md: monotonic tids), even when it moves between vCPUs. */
+WT_TEST(ids_increasing_per_creator)
+{
+    struct id_batch *b = run_creators();
+    int moved = 0;
+    for (int i = 0; i < CREATORS; i++)
+        moved += b[i].migrations;
+    printf("  creators changed vCPU %d times\n", moved);
+    for (int i = 0; i < CREATORS; i++) {
+        int k = b[i].decreased_at;
+        if (k > 0)
+            wt_fail(__FILE__, __LINE__,
+                    "creator %d: id #%d = %" PRIu64 " after id #%d = %" PRIu64,
+                    i, k, b[i].ids[k], k - 1, b[i].ids[k - 1]);
+    }
     free(b);
 }
 
@@ -232,6 +270,7 @@ WT_TEST(names)
     WT_ERR(weft_getname(t, buf, 6), ERANGE);
     WT_ERR(weft_getname(t, buf, 1), ERANGE);
     WT_ERR(weft_getname(t, buf, 0), ERANGE);
+    /* an empty name reads back empty */
     WT_OK(weft_setname(t, ""));
     WT_OK(weft_getname(t, buf, 1));
     WT_STR_EQ(buf, "");
@@ -333,10 +372,13 @@ WT_TEST(join_errors)
                           0x8000000000000000ull, 0xffffffffull,
                           0xffffffff00000000ull, ~0ull};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        fprintf(stderr, "  bad handle 0x%" PRIx64 "\n", bad[i]);
-        WT_ERR(weft_join(bad[i], &r), ESRCH);
-        WT_ERR(weft_detach(bad[i]), ESRCH);
-        WT_ERR(weft_getid(bad[i], &id), ESRCH);
+        int rj = weft_join(bad[i], &r), rd = weft_detach(bad[i]);
+        int ri = weft_getid(bad[i], &id);
+        if (rj != ESRCH || rd != ESRCH || ri != ESRCH)
+            wt_fail(__FILE__, __LINE__,
+                    "handle 0x%" PRIx64 ": join %s, detach %s, getid %s; "
+                    "expected ESRCH", bad[i], wt_errname(rj),
+                    wt_errname(rd), wt_errname(ri));
     }
 }
 
@@ -657,7 +699,8 @@ WT_MAIN(WT_ENTRY(create_join, 0, 60),
         WT_ENTRY(create_join_nested, 0, 60),
         WT_ENTRY(detach, 0, 60),
         WT_ENTRY(self_equal, 0, 60),
-        WT_ENTRY(ids_unique_increasing, 0, 120),
+        WT_ENTRY(ids_unique, 0, 120),
+        WT_ENTRY(ids_increasing_per_creator, 0, 120),
         WT_ENTRY(getid_errors, 0, 60),
         WT_ENTRY(names, 0, 60),
         WT_ENTRY(priority, 0, 60),

@@ -96,7 +96,9 @@ int weft_yield(void);
  * is changed); getname: ERANGE if len is too small. */
 int weft_setname(weft_t thread, const char *name);
 int weft_getname(weft_t thread, char *buf, size_t len);
-/* Priority of a live thread (takes effect at its next enqueue). */
+/* Priority of a live thread: a queued thread moves at once, a running or
+ * blocked one takes it when it is next queued.
+ * EINVAL: out of range. ESRCH: gone. */
 int weft_setpriority(weft_t thread, int prio);
 int weft_getpriority(weft_t thread, int *prio);
 

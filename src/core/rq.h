@@ -57,6 +57,7 @@ static inline struct wf_thread *wf_fifo_pop(struct wf_prio_array *a, int p)
     struct wf_fifo *f = &a->fifo[p];
     struct wf_thread *t = f->head;
     f->head = t->rq_next;
+    atomic_store_explicit(&t->rq_on, NULL, memory_order_relaxed);
     if (!f->head) {
         f->tail = NULL;
         a->bitmap &= ~(1u << p);
@@ -64,11 +65,16 @@ static inline struct wf_thread *wf_fifo_pop(struct wf_prio_array *a, int p)
     return t;
 }
 
-/* Queue t at the tail of its priority, in the expired array if asked. */
+/* Queue t at the tail of its priority, in the expired array if asked.
+ * t is in no queue, so no one else writes its prio: take the latest
+ * weft_setpriority value now. */
 static inline void wf_rq_push(struct wf_rq *rq, struct wf_thread *t, int expired)
 {
+    t->prio = (uint8_t)atomic_load_explicit(&t->prio_want, memory_order_relaxed);
     t->in_expired = (uint8_t)expired;
-    wf_fifo_push(expired ? rq->expired : rq->active, t);
+    t->rq_arr = expired ? rq->expired : rq->active;
+    wf_fifo_push(t->rq_arr, t);
+    atomic_store_explicit(&t->rq_on, rq, memory_order_relaxed);
     atomic_store_explicit(&rq->nr, atomic_load_explicit(&rq->nr, memory_order_relaxed) + 1,
                           memory_order_relaxed);
 }

@@ -62,6 +62,7 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->group = g;
     t->flags = (uint8_t)flags;
     t->prio = WEFT_PRIO_DEFAULT;
+    atomic_store(&t->prio_want, WEFT_PRIO_DEFAULT);
     t->detached = 0;
     t->joiner = NULL;
     t->wq = NULL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/attr.h"
+#include "core/rq.h"
 #include "core/group.h"
 #include "core/runtime.h"
 #include "core/sanitizer.h"
@@ -132,6 +133,7 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->id = id;
     t->group = g;
     t->prio = (uint8_t)(attr ? attr->priority : WEFT_PRIO_DEFAULT);
+    atomic_store_explicit(&t->prio_want, t->prio, memory_order_relaxed);
     t->flags = 0;
     t->in_expired = 0;
     t->detached = attr && (attr->flags & WF_ATTR_DETACHED);
@@ -293,30 +295,24 @@ int weft_setpriority(weft_t h, int prio)
     struct wf_thread *t = wf_thread_lock_handle(h);
     if (!t)
         return ESRCH;
-    /* A queued thread keeps its place; the new priority counts from its
-     * next enqueue. Changing prio under a run queue would break it, so
-     * wait until it is not queued (rare: priority changes are slow path). */
-    for (;;) {
-        int s = atomic_load_explicit(&t->state, memory_order_relaxed);
-        struct wf_vcpu *v = t->vcpu;
-        if (s != WF_RUNNABLE || !v) {
-            t->prio = (uint8_t)prio;
-            break;
-        }
-        wf_spin_lock(&v->rq.lock);
-        if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_RUNNABLE || t->vcpu != v) {
-            wf_spin_unlock(&v->rq.lock);
-            continue;
-        }
-        /* Requeue at the new priority: unlink from its fifo. */
-        struct wf_prio_array *arr = t->in_expired ? v->rq.expired : v->rq.active;
-        struct wf_fifo *f = &arr->fifo[t->prio];
-        struct wf_thread **pp = &f->head, *prev = NULL;
-        while (*pp && *pp != t) {
-            prev = *pp;
-            pp = &(*pp)->rq_next;
-        }
-        if (*pp == t) {
+    /* prio is written only under the lock of the queue holding the thread,
+     * or when it is next queued (wf_rq_push takes prio_want): a thief or
+     * waker may be queueing it right now under another lock. Bound threads
+     * are never queued. */
+    atomic_store_explicit(&t->prio_want, prio, memory_order_relaxed);
+    if (t->flags & WF_TF_BOUND)
+        t->prio = (uint8_t)prio;
+    struct wf_rq *rq = atomic_load_explicit(&t->rq_on, memory_order_relaxed);
+    if (rq) {
+        wf_spin_lock(&rq->lock);
+        if (atomic_load_explicit(&t->rq_on, memory_order_relaxed) == rq && t->prio != prio) {
+            struct wf_prio_array *arr = t->rq_arr;
+            struct wf_fifo *f = &arr->fifo[t->prio];
+            struct wf_thread **pp = &f->head, *prev = NULL;
+            while (*pp != t) {
+                prev = *pp;
+                pp = &prev->rq_next;
+            }
             *pp = t->rq_next;
             if (f->tail == t)
                 f->tail = prev;
@@ -324,11 +320,8 @@ int weft_setpriority(weft_t h, int prio)
                 arr->bitmap &= ~(1u << t->prio);
             t->prio = (uint8_t)prio;
             wf_fifo_push(arr, t);
-        } else {
-            t->prio = (uint8_t)prio; /* being switched to right now */
         }
-        wf_spin_unlock(&v->rq.lock);
-        break;
+        wf_spin_unlock(&rq->lock);
     }
     wf_spin_unlock(&t->join_lock);
     return 0;
@@ -342,7 +335,7 @@ int weft_getpriority(weft_t h, int *prio)
     struct wf_thread *t = wf_thread_lock_handle(h);
     if (!t)
         return ESRCH;
-    *prio = t->prio;
+    *prio = atomic_load_explicit(&t->prio_want, memory_order_relaxed);
     wf_spin_unlock(&t->join_lock);
     return 0;
 }

@@ -33,6 +33,8 @@ enum {
 struct wf_vcpu;
 struct wf_group;
 struct wf_waitq;
+struct wf_rq;
+struct wf_prio_array;
 
 struct wf_thread {
     /* Saved stack pointer while not running. Offset 0: switch callers and
@@ -43,8 +45,13 @@ struct wf_thread {
     struct wf_vcpu *vcpu;
     /* Run queue link: under the run queue's lock. */
     struct wf_thread *rq_next;
+    /* The queue and array holding it, NULL while in none: set and cleared
+     * under that queue's lock, read by weft_setpriority to find it. */
+    struct wf_rq *_Atomic rq_on;
+    struct wf_prio_array *rq_arr;
     atomic_int state;             /* enum wf_state; futex word for bound threads */
-    uint8_t prio;                 /* WEFT_PRIO_*; read by the enqueuer */
+    uint8_t prio;                 /* WEFT_PRIO_*; written under the lock of the
+                                     queue that holds or receives it */
     uint8_t flags;                /* WF_TF_*; fixed at creation */
     uint8_t in_expired;           /* queued on the expired array */
     uint8_t detached;             /* under join_lock */
@@ -53,6 +60,8 @@ struct wf_thread {
                                      under its wait lock */
     uint32_t slice_start;         /* jiffy its timeslice began; owner only */
     int saved_errno;              /* errno while switched out */
+    atomic_int prio_want;         /* weft_setpriority's value, taken into prio
+                                     when the thread is next queued */
     uint32_t slot;                /* index in the thread table; fixed */
     _Atomic uint32_t gen;         /* handle generation; bumped under join_lock */
     uint64_t id;                  /* never reused */
