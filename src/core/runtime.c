@@ -194,7 +194,9 @@ static void unadopt(void *arg)
     atomic_fetch_add(&t->gen, 1);
     atomic_store(&t->state, WF_FREE);
     wf_spin_unlock(&t->join_lock);
-    wf_san_thread_gone(t);
+    /* Its fiber is the host thread's own (wf_san_thread_host): the sanitizer
+     * ends it with the thread, destroying it here would be a double free. */
+    t->tsan_fiber = NULL;
     wf_group_leave(t->group);
     wf_slot_free(t);
     wf_tls_self = NULL;
@@ -228,11 +230,6 @@ struct wf_thread *wf_self(void)
     if (__builtin_expect(t != NULL, 1))
         return t;
     return adopt();
-}
-
-struct wf_thread *wf_self_or_null(void)
-{
-    return wf_tls_self;
 }
 
 int weft_vcpu_count(void)

@@ -13,11 +13,6 @@ typedef struct wf_spinlock {
     atomic_int v;
 } wf_spinlock_t;
 
-static inline int wf_spin_trylock(wf_spinlock_t *l)
-{
-    return !atomic_exchange_explicit(&l->v, 1, memory_order_acquire);
-}
-
 static inline void wf_spin_lock(wf_spinlock_t *l)
 {
     while (atomic_exchange_explicit(&l->v, 1, memory_order_acquire)) {
@@ -34,11 +29,6 @@ static inline void wf_spin_lock(wf_spinlock_t *l)
 static inline void wf_spin_unlock(wf_spinlock_t *l)
 {
     atomic_store_explicit(&l->v, 0, memory_order_release);
-}
-
-static inline int wf_spin_held(wf_spinlock_t *l)
-{
-    return atomic_load_explicit(&l->v, memory_order_relaxed);
 }
 
 #endif

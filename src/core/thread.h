@@ -118,8 +118,6 @@ uint64_t wf_id_next(void);
 
 /* The calling thread's record, adopting a foreign host thread. */
 struct wf_thread *wf_self(void);
-/* The record if the caller is known to weft, else NULL (never adopts). */
-struct wf_thread *wf_self_or_null(void);
 
 /* Look up a handle: returns the record with join_lock held when the
  * handle is current, else NULL (ESRCH). */

@@ -85,11 +85,3 @@ int wf_waitq_wake_one(struct wf_waitq *wq)
     wf_unpark(t, WF_WAKE_SIGNALED);
     return 1;
 }
-
-int wf_waitq_wake_all(struct wf_waitq *wq)
-{
-    int n = 0;
-    while (wf_waitq_wake_one(wq))
-        n++;
-    return n;
-}

@@ -26,8 +26,6 @@ int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan,
                   uint64_t deadline);
 /* Precondition: wq->lock held. Wake the first waiter; 1 if one was woken. */
 int wf_waitq_wake_one(struct wf_waitq *wq);
-/* Precondition: wq->lock held. Wake all; returns how many. */
-int wf_waitq_wake_all(struct wf_waitq *wq);
 /* Precondition: wq->lock held. Unlink t (timeouts). */
 void wf_waitq_remove(struct wf_waitq *wq, struct wf_thread *t);
 /* The same for whichever queue t is on (t->wq->lock held). */
