@@ -22,7 +22,8 @@ enum wf_state {
 };
 
 /* Why a wait ended. */
-enum { WF_WAKE_NONE, WF_WAKE_SIGNALED, WF_WAKE_TIMEDOUT };
+enum { WF_WAKE_NONE, WF_WAKE_SIGNALED, WF_WAKE_TIMEDOUT,
+       WF_WAKE_INTERRUPTED /* a suspend or cancel is pending (intr.h) */ };
 
 enum {
     WF_TF_BOUND = 1,    /* an adopted host thread: never switched, never queued */

@@ -40,8 +40,10 @@ void wf_wait_done(struct wf_thread *t, uint64_t deadline)
     atomic_store_explicit(&t->wchan_kind, NULL, memory_order_relaxed);
 }
 
-int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan, uint64_t deadline)
+int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan, uint64_t deadline,
+                  int flags)
 {
+    (void)flags; /* interruption arrives with intr.c */
     struct wf_thread *self = wf_self();
     self->wq_next = NULL;
     self->wq_prev = wq->tail;

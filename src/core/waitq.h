@@ -21,9 +21,14 @@ struct wf_waitq {
 /* Precondition: wq->lock held by the caller, who found it must wait.
  * Queues the caller, parks it, returns with wq->lock released.
  * deadline: absolute CLOCK_MONOTONIC ns, 0 for none.
- * Returns WF_WAKE_SIGNALED or WF_WAKE_TIMEDOUT. May switch. */
+ * flags: WF_WAIT_* (intr.h); WF_WAIT_CANCEL makes the wait a cancellation
+ * point.
+ * Returns WF_WAKE_SIGNALED, WF_WAKE_TIMEDOUT, or WF_WAKE_INTERRUPTED: a
+ * suspend (or, with WF_WAIT_CANCEL, a cancel) is pending; the caller is
+ * off the queue and must undo its half-done wait, then call
+ * wf_safe_point(flags) holding no lock, then retry. May switch. */
 int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan,
-                  uint64_t deadline);
+                  uint64_t deadline, int flags);
 /* Precondition: wq->lock held. Wake the first waiter; 1 if one was woken. */
 int wf_waitq_wake_one(struct wf_waitq *wq);
 /* Precondition: wq->lock held. Unlink t (timeouts). */

@@ -53,7 +53,7 @@ int weft_sem_wait(weft_sem_t *sem)
         wf_spin_unlock(&s->wq.lock);
         return 0;
     }
-    wf_waitq_wait(&s->wq, "sem", sem, 0); /* a post handed us its unit */
+    wf_waitq_wait(&s->wq, "sem", sem, 0, 0); /* a post handed us its unit */
     return 0;
 }
 
