@@ -216,7 +216,7 @@ static struct wf_thread *adopt(void)
     if (first)
         t->id = root_leader_id; /* the root group is named after its first thread */
     t->vcpu = NULL;
-    t->wait_lock = NULL;
+    atomic_store_explicit(&t->wait_lock, NULL, memory_order_relaxed);
     atomic_fetch_add(&wf_rt.bound_running, 1);
     atomic_fetch_add(&wf_rt.bound_alive, 1);
     wf_tls_self = t;

@@ -232,7 +232,7 @@ static void bound_park(struct wf_thread *self, wf_spinlock_t *lock)
     while (atomic_load_explicit(&self->state, memory_order_acquire) == WF_BLOCKED) {
         int r = wf_host_futex_wait((int *)&self->state, WF_BLOCKED, deadline);
         if (r == -ETIMEDOUT) {
-            wf_spin_lock(lock);
+            lock = wf_wait_lock(self); /* a requeue may have moved us */
             if (atomic_load_explicit(&self->state, memory_order_relaxed) == WF_BLOCKED) {
                 if (self->wq)
                     wf_waitq_remove_any(self);

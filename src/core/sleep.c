@@ -24,7 +24,7 @@ int weft_sleep(uint64_t nsec)
         return 0;
     }
     wf_spin_lock(&self->sleep_lock);
-    self->wait_lock = &self->sleep_lock;
+    atomic_store_explicit(&self->wait_lock, &self->sleep_lock, memory_order_relaxed);
     self->wq = NULL;
     self->wchan = NULL;
     atomic_store_explicit(&self->wchan_kind, "sleep", memory_order_relaxed);

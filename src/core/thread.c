@@ -139,7 +139,7 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->detached = attr && (attr->flags & WF_ATTR_DETACHED);
     t->slice_start = atomic_load_explicit(&wf_rt.jiffies, memory_order_relaxed);
     t->saved_errno = 0;
-    t->wait_lock = NULL;
+    atomic_store_explicit(&t->wait_lock, NULL, memory_order_relaxed);
     atomic_store_explicit(&t->wchan_kind, NULL, memory_order_relaxed);
     t->wchan = NULL;
     t->wq = NULL;
@@ -180,7 +180,7 @@ int weft_join(weft_t h, void **result)
     }
     if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_EXITED) {
         t->joiner = self;
-        self->wait_lock = &t->join_lock;
+        atomic_store_explicit(&self->wait_lock, &t->join_lock, memory_order_relaxed);
         self->wq = NULL;
         self->wchan = t;
         atomic_store_explicit(&self->wchan_kind, "join", memory_order_relaxed);

@@ -69,8 +69,10 @@ struct wf_thread {
     struct wf_group *group;
 
     /* The current wait. wait_lock is held by whoever changes state from or to
-     * BLOCKED; wchan_kind/wchan are for dumps and debuggers. */
-    wf_spinlock_t *wait_lock;
+     * BLOCKED; wchan_kind/wchan are for dumps and debuggers. A requeue
+     * (condvar to mutex) changes wait_lock of a blocked thread while holding
+     * both the old and the new lock: others lock it with wf_wait_lock(). */
+    wf_spinlock_t *_Atomic wait_lock;
     const char *_Atomic wchan_kind;
     const void *wchan;
     struct wf_waitq *wq;          /* queue it is on, under wq->lock */

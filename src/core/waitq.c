@@ -8,8 +8,7 @@
 static void timeout_fire(struct wf_timer *tm)
 {
     struct wf_thread *t = (struct wf_thread *)((char *)tm - offsetof(struct wf_thread, timer));
-    wf_spinlock_t *lk = t->wait_lock;
-    wf_spin_lock(lk);
+    wf_spinlock_t *lk = wf_wait_lock(t);
     if (atomic_load_explicit(&t->state, memory_order_relaxed) == WF_BLOCKED) {
         if (t->wq)
             wf_waitq_remove(t->wq, t);
@@ -53,7 +52,7 @@ int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan, uint6
         wq->head = self;
     wq->tail = self;
     self->wq = wq;
-    self->wait_lock = &wq->lock;
+    atomic_store_explicit(&self->wait_lock, &wq->lock, memory_order_relaxed);
     self->wchan = chan;
     atomic_store_explicit(&self->wchan_kind, kind, memory_order_relaxed);
     self->wake_reason = WF_WAKE_NONE;
@@ -86,4 +85,39 @@ int wf_waitq_wake_one(struct wf_waitq *wq)
     wf_waitq_remove(wq, t);
     wf_unpark(t, WF_WAKE_SIGNALED);
     return 1;
+}
+
+wf_spinlock_t *wf_wait_lock(struct wf_thread *t)
+{
+    for (;;) {
+        wf_spinlock_t *lk = atomic_load_explicit(&t->wait_lock, memory_order_acquire);
+        wf_spin_lock(lk);
+        /* Changing it needs lk too, so it is stable once equal. */
+        if (atomic_load_explicit(&t->wait_lock, memory_order_relaxed) == lk)
+            return lk;
+        wf_spin_unlock(lk);
+    }
+}
+
+int wf_waitq_requeue(struct wf_waitq *from, struct wf_waitq *to, int max,
+                     const char *kind, const void *chan)
+{
+    int n = 0;
+    while (n < max && from->head) {
+        struct wf_thread *t = from->head;
+        wf_waitq_remove(from, t);
+        t->wq_next = NULL;
+        t->wq_prev = to->tail;
+        if (to->tail)
+            to->tail->wq_next = t;
+        else
+            to->head = t;
+        to->tail = t;
+        t->wq = to;
+        t->wchan = chan;
+        atomic_store_explicit(&t->wchan_kind, kind, memory_order_relaxed);
+        atomic_store_explicit(&t->wait_lock, &to->lock, memory_order_release);
+        n++;
+    }
+    return n;
 }

@@ -44,6 +44,19 @@ static inline void wf_waitq_remove_any(struct wf_thread *t)
 void wf_wait_deadline(struct wf_thread *t, uint64_t deadline);
 void wf_wait_done(struct wf_thread *t, uint64_t deadline);
 
+/* Lock t's current wait lock (which a requeue may change while t is
+ * blocked) and return it. */
+wf_spinlock_t *wf_wait_lock(struct wf_thread *t);
+
+/* Precondition: from->lock and to->lock held (take from's first). Move up
+ * to max waiters from the head of from to the tail of to, where they wait
+ * as if they had called wf_waitq_wait on it (channel kind/chan, same
+ * deadline, same flags); they are not woken. Returns the number moved.
+ * A condvar's broadcast moves its waiters to the mutex this way, so they
+ * wake one at a time as the mutex is released instead of as a herd. */
+int wf_waitq_requeue(struct wf_waitq *from, struct wf_waitq *to, int max,
+                     const char *kind, const void *chan);
+
 static inline int wf_waitq_empty(const struct wf_waitq *wq)
 {
     return wq->head == NULL;
