@@ -276,6 +276,37 @@ WT_TEST(bound_running_is_not_deadlock)
     wt_child_free(&c);
 }
 
+/* a plain host thread that has not called weft yet (weft cannot know what
+ * it will do) posts after a while: no report meanwhile */
+static void *unknown_host_posts_late(void *arg)
+{
+    (void)arg;
+    usleep(300 * 1000);
+    WT_OK(weft_sem_post(&never)); /* its first weft call */
+    return NULL;
+}
+
+static void child_unknown_host(void *unused)
+{
+    (void)unused;
+    set_mode(NULL);
+    WT_OK(weft_sem_init(&never, 0));
+    weft_t w = spawn_named("waiter", wait_never, NULL);
+    pthread_t p;
+    WT_EQ(pthread_create(&p, NULL, unknown_host_posts_late, NULL), 0);
+    WT_OK(weft_join(w, NULL));
+    WT_EQ(pthread_join(p, NULL), 0);
+    fprintf(stderr, "child: done\n");
+}
+
+WT_TEST(unknown_host_thread_is_not_deadlock)
+{
+    struct wt_child c;
+    wt_fork(&c, 30, child_unknown_host, NULL);
+    expect_clean(&c);
+    wt_child_free(&c);
+}
+
 /* ---- the modes ---- */
 static void expect_silent_hang(const struct wt_child *c)
 {
@@ -345,6 +376,7 @@ WT_MAIN(WT_ENTRY(abort_dump, WT_FRESH, 60),
         WT_ENTRY(sleeper_ignore_mode, WT_FRESH, 60),
         WT_ENTRY(main_sleeping_is_not_deadlock, WT_FRESH, 60),
         WT_ENTRY(bound_running_is_not_deadlock, WT_FRESH, 60),
+        WT_ENTRY(unknown_host_thread_is_not_deadlock, WT_FRESH, 60),
         WT_ENTRY(ignore_env, WT_FRESH, 60),
         WT_ENTRY(ignore_config, WT_FRESH, 60),
         WT_ENTRY(report_env, WT_FRESH, 60),

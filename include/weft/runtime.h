@@ -47,8 +47,10 @@ typedef struct weft_vcpu_stats {
 int weft_vcpu_stats(int vcpu, weft_vcpu_stats_t *stats);
 
 /* Print every thread (id, name, group, state, wait channel, vCPU, priority,
- * stack used/size) and each vCPU's queues and counters. Never switches;
- * takes internal locks briefly, so not from a signal handler. */
+ * stack used/size) and each vCPU's queues and counters. A snapshot taken
+ * without stopping anyone: a thread may change state while it is printed.
+ * Never switches; takes internal locks briefly, so not from a signal
+ * handler. */
 void weft_dump(FILE *out);
 
 #pragma GCC visibility pop

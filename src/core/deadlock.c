@@ -31,7 +31,7 @@ static int all_host_threads_known(void)
 {
     long known = wf_rt.nvcpus + 1 + atomic_load(&wf_rt.bound_alive);
 #ifdef WF_TSAN
-    known += 1; /* ThreadSanitizer's background thread */
+    known += wf_rt.tsan_threads;
 #endif
     long n = wf_host_thread_count();
     return n < 0 || n <= known;
@@ -67,7 +67,9 @@ void wf_deadlock_check(void)
     nanosleep(&pause, NULL);
     long blocked = 0;
     if (quiet() && activity() == a && a != reported && all_host_threads_known()) {
+        wf_san_racy_reads_begin(); /* records of exiting threads may change */
         wf_slot_foreach(count_blocked, &blocked);
+        wf_san_racy_reads_end();
         if (blocked) {
             reported = a;
             fprintf(stderr,

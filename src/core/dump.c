@@ -5,6 +5,7 @@
 
 #include "core/group.h"
 #include "core/runtime.h"
+#include "core/sanitizer.h"
 #include "core/stack.h"
 
 static void wchan_str(const struct wf_thread *t, char *buf, size_t len)
@@ -77,6 +78,9 @@ void weft_dump(FILE *out)
     }
     fprintf(out, "%8s  %-15s %6s  %-8s %-22s %-5s %4s  %17s\n", "id", "name", "group", "state",
             "wait channel", "vcpu", "prio", "stack used/size");
+    /* A snapshot: records change underneath (see weft_dump in the header). */
+    wf_san_racy_reads_begin();
     wf_slot_foreach(dump_thread, out);
+    wf_san_racy_reads_end();
     fflush(out);
 }

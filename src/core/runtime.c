@@ -158,6 +158,15 @@ static void start(const weft_config_t *cfg)
     /* Return with group 0 complete, so dumps and group 0's count are whole. */
     while (atomic_load(&nready) < c.nvcpus + 1)
         sched_yield();
+#ifdef WF_TSAN
+    /* ThreadSanitizer runs background threads of its own (one, or two in a
+     * forked child): count what is there besides the caller, the vCPUs and
+     * the daemon, so the deadlock check does not take them for host threads
+     * that could wake someone. A plain pthread started before weft is
+     * counted with them: a TSan-only imprecision. */
+    long extra = wf_host_thread_count() - c.nvcpus - 2;
+    wf_rt.tsan_threads = extra > 0 ? (int)extra : 0;
+#endif
 }
 
 int weft_init(const weft_config_t *cfg)

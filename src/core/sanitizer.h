@@ -75,6 +75,28 @@ static inline void wf_san_thread_gone(struct wf_thread *t)
     (void)t;
 }
 
+#ifdef WF_TSAN
+/* Exported by the TSan runtime (its dynamic annotations). */
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#endif
+
+/* Reads that race with their writers on purpose: dumps and debuggers take
+ * a snapshot of thread records without stopping anyone. */
+static inline void wf_san_racy_reads_begin(void)
+{
+#ifdef WF_TSAN
+    AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+#endif
+}
+
+static inline void wf_san_racy_reads_end(void)
+{
+#ifdef WF_TSAN
+    AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+#endif
+}
+
 /* A stack is handed to a new thread: forget poisoning left by the last. */
 static inline void wf_san_stack_reuse(void *lo, size_t size)
 {

@@ -162,7 +162,7 @@ static void pool_free(struct wf_stack *s)
     wf_spin_unlock(&pool.lock);
 }
 
-static int small_alloc(struct wf_stack *s, size_t size)
+static __attribute__((unused)) int small_alloc(struct wf_stack *s, size_t size)
 {
     unsigned cls = (unsigned)(size / 1024);
     wf_spin_lock(&pool.lock);
