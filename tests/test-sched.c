@@ -319,6 +319,55 @@ WT_TEST(yield_round_robin)
     free(rr_log);
 }
 
+/* ---- a yield switches whenever an equal is runnable ---- */
+/* Two threads whose timeslices end at different jiffies: when one's slice
+ * runs out it waits in the expired array, and the other's yields must still
+ * switch to it rather than pick itself again until its own slice ends. */
+static atomic_int alt_last = -1, alt_done;
+static atomic_long alt_yields, alt_repeats;
+static uint64_t alt_until;
+
+static void *alternator(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    while (!atomic_load(&alt_done)) {
+        if (atomic_exchange(&alt_last, me) == me)
+            atomic_fetch_add(&alt_repeats, 1);
+        atomic_fetch_add(&alt_yields, 1);
+        if (weft_now() >= alt_until)
+            atomic_store(&alt_done, 1);
+        weft_yield();
+    }
+    return NULL;
+}
+
+static void *alt_creator(void *arg)
+{
+    (void)arg;
+    weft_t a, b;
+    alt_until = weft_now() + 200 * WT_MS; /* ~10 timeslices of prio 16 */
+    WT_OK(weft_create(&a, NULL, alternator, (void *)0));
+    wt_spin_ns(7 * WT_MS); /* b's slice starts ~7 jiffies after a's */
+    WT_OK(weft_create(&b, NULL, alternator, (void *)1));
+    WT_OK(weft_join(a, NULL));
+    WT_OK(weft_join(b, NULL));
+    return NULL;
+}
+
+WT_TEST(yield_alternates)
+{
+    wt_start(1, WEFT_DEADLOCK_ABORT);
+    weft_t c;
+    WT_OK(weft_create(&c, NULL, alt_creator, NULL));
+    WT_OK(weft_join(c, NULL));
+    long yields = atomic_load(&alt_yields), repeats = atomic_load(&alt_repeats);
+    printf("  %ld yields, %ld picked the yielder again\n", yields, repeats);
+    /* the first turn of the first thread and the last one of the thread
+     * that outlives the other may repeat */
+    WT_LE(repeats, 2);
+    WT_GT(yields, 1000);
+}
+
 /* ---- vCPU calls ---- */
 static void *vcpu_probe(void *arg)
 {
@@ -431,6 +480,7 @@ WT_MAIN(WT_ENTRY(spread_steal, WT_FRESH, 60),
         WT_ENTRY(setpriority_effect, WT_FRESH, 60),
         WT_ENTRY(setpriority_stress, WT_FRESH, 60),
         WT_ENTRY(yield_round_robin, WT_FRESH, 60),
+        WT_ENTRY(yield_alternates, WT_FRESH, 60),
         WT_ENTRY(vcpu_api, 0, 60),
         WT_ENTRY(init_ebusy, 0, 60),
         WT_ENTRY(init_einval, WT_FRESH, 60),

@@ -8,6 +8,9 @@
  * it at safe points). Timeslices are counted in 1 ms jiffies from the timer
  * daemon: a thread that yields after its slice ran out goes to the expired
  * array, so a busy high-priority thread cannot starve lower ones forever.
+ * A yield also goes to the expired array while a thread of its priority or
+ * above waits there: a yield always lets its equals run first, even when
+ * their slices ended at different jiffies.
  *
  * Switches are direct, thread to thread: the thread that gives up the vCPU
  * picks the next one itself and jumps straight to it. Only when nothing is
@@ -329,6 +332,11 @@ int weft_yield(void)
         return 0; /* nobody else to run */
     int expired = j - self->slice_start >= wf_slice_ticks(self->prio);
     wf_spin_lock(&v->rq.lock);
+    /* A yield lets every other thread of the same or a higher priority run
+     * first. Those whose slices ran out wait in the expired array: join
+     * them there, or the yield would pick self again for the rest of its
+     * slice. */
+    expired |= (v->rq.expired->bitmap >> self->prio) != 0;
     wf_rq_push(&v->rq, self, expired);
     struct wf_thread *next = wf_rq_pop(&v->rq);
     if (next == self) {
