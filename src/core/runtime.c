@@ -13,6 +13,7 @@
 #include "core/runtime.h"
 #include "core/sanitizer.h"
 #include "core/sched.h"
+#include "debug/debug.h"
 #include "host/host.h"
 
 struct wf_runtime wf_rt;
@@ -167,6 +168,7 @@ static void start(const weft_config_t *cfg)
     long extra = wf_host_thread_count() - c.nvcpus - 2;
     wf_rt.tsan_threads = extra > 0 ? (int)extra : 0;
 #endif
+    wf_debug_start(); /* WEFT_SIGQUIT_DUMP, WEFT_DUMP_AT_EXIT (src/debug) */
 }
 
 int weft_init(const weft_config_t *cfg)
