@@ -11,10 +11,16 @@
 #define MAX_VCPUS 64
 static atomic_long seen_on[MAX_VCPUS];
 static atomic_long seen_bad;
+static atomic_int all_created;
 
 static void *spin_record(void *arg)
 {
     (void)arg;
+    /* Hold the vCPU until every thread exists: where creation is slower
+     * than the work (sanitizers), a thief could otherwise run each thread
+     * as it appears and leave the spawner's vCPU nothing. */
+    while (!atomic_load(&all_created))
+        ;
     int v = weft_vcpu_self();
     if (v < 0 || v >= MAX_VCPUS || v >= weft_vcpu_count())
         atomic_fetch_add(&seen_bad, 1);
@@ -30,6 +36,7 @@ static void *spawner(void *arg)
     weft_t *t = calloc((size_t)n, sizeof *t);
     for (long i = 0; i < n; i++)
         WT_OK(weft_create(&t[i], NULL, spin_record, NULL));
+    atomic_store(&all_created, 1);
     for (long i = 0; i < n; i++)
         WT_OK(weft_join(t[i], NULL));
     free(t);

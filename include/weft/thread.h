@@ -73,7 +73,8 @@ int weft_attr_getnewgroup(const weft_attr_t *attr, int *newgroup);
  * EINVAL: bad attribute or fn == NULL. */
 int weft_create(weft_t *thread, const weft_attr_t *attr,
                 void *(*fn)(void *), void *arg);
-/* Wait for a joinable thread to end; *result gets its return value.
+/* Wait for a joinable thread to end; *result gets its return value
+ * (WEFT_CANCELED for a cancelled thread). A cancellation point.
  * May switch (or block the host thread of a bound caller).
  * ESRCH: no such thread (gone, or already joined). EINVAL: detached, a
  * bound thread, or another thread is already joining it. EDEADLK: joining
@@ -81,7 +82,8 @@ int weft_create(weft_t *thread, const weft_attr_t *attr,
 int weft_join(weft_t thread, void **result);
 /* ESRCH / EINVAL (already detached, or a bound thread) as for join. */
 int weft_detach(weft_t thread);
-/* End the calling thread with result. From a bound thread: pthread_exit. */
+/* End the calling thread with result, after its cleanup handlers and key
+ * destructors. From a bound thread: pthread_exit after them. */
 _Noreturn void weft_exit(void *result);
 /* The calling thread's handle (adopts a foreign host thread). */
 weft_t weft_self(void);
@@ -103,7 +105,8 @@ int weft_setpriority(weft_t thread, int prio);
 int weft_getpriority(weft_t thread, int *prio);
 
 /* Sleep for at least nsec nanoseconds (CLOCK_MONOTONIC). Parks only the
- * calling weft thread. Returns 0. May switch. */
+ * calling weft thread (a bound thread: its host thread). A cancellation
+ * point. Returns 0. May switch. */
 int weft_sleep(uint64_t nsec);
 /* The same, POSIX-shaped: EINVAL for a bad timespec; rem (may be NULL) gets
  * the time left, zero unless the sleep was interrupted. */
@@ -111,6 +114,69 @@ struct timespec;
 int weft_nanosleep(const struct timespec *req, struct timespec *rem);
 /* Monotonic clock in nanoseconds, the one timers use. Never blocks. */
 uint64_t weft_now(void);
+
+/* ---- cancellation (deferred, as pthreads) ----
+ * weft_cancel asks a thread to end. It acts when the thread reaches a
+ * cancellation point with cancellation enabled: weft_join, weft_sleep,
+ * weft_nanosleep, weft_testcancel and the waits in weft/sync.h that say so
+ * (condvar waits, semaphore waits, timed mutex and rwlock locks); a thread
+ * blocked in one is woken. The thread then runs its cleanup handlers
+ * (innermost first) and its key destructors and ends as by
+ * weft_exit(WEFT_CANCELED), so a join returns WEFT_CANCELED.
+ * With WEFT_CANCEL_ASYNCHRONOUS, weft has no preemption yet: the cancel acts
+ * at the next safe point of any kind (any wait or yield), not at once. */
+#define WEFT_CANCELED ((void *)-1)
+enum { WEFT_CANCEL_ENABLE = 0, WEFT_CANCEL_DISABLE = 1 };
+enum { WEFT_CANCEL_DEFERRED = 0, WEFT_CANCEL_ASYNCHRONOUS = 1 };
+
+/* Request cancellation. Never switches, never blocks; 0 also for a thread
+ * that has already ended but is not joined yet. ESRCH: no such thread.
+ * EPERM: one of the runtime's own threads. Callable from any host thread. */
+int weft_cancel(weft_t thread);
+/* The calling thread's state/type; old may be NULL. EINVAL: bad value.
+ * Enabling cancellation with a cancel pending under the asynchronous type
+ * acts at once (does not return). */
+int weft_setcancelstate(int state, int *old);
+int weft_setcanceltype(int type, int *old);
+/* A cancellation point: ends the thread if a cancel is pending and
+ * enabled; also stops here while the thread is suspended. */
+void weft_testcancel(void);
+
+/* Cleanup handlers run, innermost first, when the thread is cancelled or
+ * calls weft_exit (not when its function returns), and by
+ * weft_cleanup_pop(1). weft_cleanup_push and weft_cleanup_pop are macros
+ * that open and close a block: use them in pairs in one scope. */
+typedef struct weft_cleanup {
+    void (*fn)(void *);
+    void *arg;
+    struct weft_cleanup *prev;
+} weft_cleanup_t;
+void weft_cleanup_push_frame(weft_cleanup_t *frame, void (*fn)(void *), void *arg);
+void weft_cleanup_pop_frame(weft_cleanup_t *frame, int execute);
+#define weft_cleanup_push(fn, arg)                                            \
+    do {                                                                      \
+        weft_cleanup_t weft_cleanup_frame_;                                   \
+        weft_cleanup_push_frame(&weft_cleanup_frame_, (fn), (arg));
+#define weft_cleanup_pop(execute)                                             \
+        weft_cleanup_pop_frame(&weft_cleanup_frame_, (execute));              \
+    } while (0)
+
+/* ---- suspend and resume (Codezero's safe points) ----
+ * weft_suspend stops a thread at its next safe point: a wait (a wait in
+ * progress is interrupted: the thread leaves it, stays stopped, and then
+ * waits again; a sleep then sleeps only the time it had left, a timed wait
+ * keeps its absolute deadline), a yield, or its first instruction if it
+ * has not run yet. A running thread runs on until it reaches one. Suspends
+ * nest: the thread continues after as many weft_resume calls. A thread may
+ * suspend itself (the call returns once another thread resumes it).
+ * A suspended thread shows in dumps as blocked on "suspended". Neither
+ * call blocks the caller (but a self-suspend does); both may be called
+ * from any host thread.
+ * ESRCH: no such thread, or it has ended. EPERM: one of the runtime's own
+ * threads. EAGAIN: suspend count at INT_MAX. weft_resume: EINVAL if the
+ * thread is not suspended. */
+int weft_suspend(weft_t thread);
+int weft_resume(weft_t thread);
 
 /* ---- groups ---- */
 typedef struct weft_group_info {

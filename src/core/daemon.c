@@ -5,7 +5,8 @@
  * - fires timers of vCPUs too busy to poll them (idle vCPUs poll everyone's
  *   timers themselves);
  * - marks a vCPU starving when it has not switched for a whole tick while
- *   threads wait in its queue, and wakes an idle vCPU to steal them.
+ *   threads wait in its queue, and wakes a parked vCPU to steal them (also
+ *   whenever two or more threads wait in a busy vCPU's queue).
  * When every vCPU is idle it sleeps until one wakes up (wf_daemon_kick). */
 #define _GNU_SOURCE
 #include <time.h>
@@ -30,7 +31,11 @@ static void tick(void)
         int stuck = sw == v->daemon_switches && wf_rq_nr(&v->rq) > 0;
         v->daemon_switches = sw;
         atomic_store_explicit(&v->starving, stuck, memory_order_relaxed);
-        if (stuck)
+        /* A stuck vCPU's queue, or two or more threads waiting behind a
+         * busy one while another vCPU is parked: wake that one to steal.
+         * Wakeups kick idle vCPUs themselves; this catches queues that grew
+         * without a wakeup (creation, a steal of many). */
+        if (stuck || wf_rq_nr(&v->rq) >= 2)
             wf_wake_one_idle(v);
     }
 }

@@ -31,7 +31,7 @@ static int all_host_threads_known(void)
 {
     long known = wf_rt.nvcpus + 1 + atomic_load(&wf_rt.bound_alive);
 #ifdef WF_TSAN
-    known += wf_rt.tsan_threads;
+    known += atomic_load(&wf_rt.tsan_threads);
 #endif
     long n = wf_host_thread_count();
     return n < 0 || n <= known;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/group.h"
+#include "core/intr.h"
 #include "core/runtime.h"
 #include "core/sanitizer.h"
 #include "core/sched.h"
@@ -68,6 +69,7 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->joiner = NULL;
     t->wq = NULL;
     atomic_store(&t->wchan_kind, NULL);
+    wf_intr_init(t);
     t->stack.kind = WF_STACK_HOST;
     void *lo;
     wf_host_stack_bounds(&lo, &t->stack.size);
@@ -166,7 +168,7 @@ static void start(const weft_config_t *cfg)
      * that could wake someone. A plain pthread started before weft is
      * counted with them: a TSan-only imprecision. */
     long extra = wf_host_thread_count() - c.nvcpus - 2;
-    wf_rt.tsan_threads = extra > 0 ? (int)extra : 0;
+    atomic_store(&wf_rt.tsan_threads, extra > 0 ? (int)extra : 0);
 #endif
     wf_debug_start(); /* WEFT_SIGQUIT_DUMP, WEFT_DUMP_AT_EXIT (src/debug) */
 }

@@ -23,7 +23,7 @@ struct wf_runtime {
     atomic_int nparked;            /* vCPUs asleep in the kernel */
     atomic_int bound_running;      /* bound user threads not blocked in weft */
     atomic_int bound_alive;        /* adopted host threads not yet exited */
-    int tsan_threads;              /* ThreadSanitizer's own host threads */
+    atomic_int tsan_threads;       /* ThreadSanitizer's own host threads */
     atomic_int daemon_word;        /* futex word the timer daemon sleeps on */
     _Atomic uint64_t bound_wakes;  /* bound threads woken (deadlock check) */
 };

@@ -70,6 +70,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "core/intr.h"
 #include "core/runtime.h"
 #include "core/sanitizer.h"
 #include "core/sched.h"
@@ -158,6 +159,8 @@ _Noreturn void wf_thread_entry(void)
 {
     struct wf_thread *self = wf_tls_self;
     after_switch(self);
+    if (__builtin_expect(wf_intr_any(self), 0))
+        wf_safe_point(0); /* suspended before it ever ran */
     weft_exit(self->fn(self->arg));
 }
 
@@ -318,6 +321,8 @@ static int timers_due(uint64_t now)
 int weft_yield(void)
 {
     struct wf_thread *self = wf_self();
+    if (__builtin_expect(wf_intr_any(self), 0))
+        wf_safe_point(0); /* a yield is a safe point for suspend */
     if (self->flags & WF_TF_BOUND) {
         sched_yield();
         return 0;
@@ -350,6 +355,8 @@ int weft_yield(void)
     atomic_store_explicit(&self->state, WF_RUNNABLE, memory_order_relaxed);
     v->unlock_rq = &v->rq.lock;
     switch_to(v, self, next, 0);
+    if (__builtin_expect(wf_intr_any(self), 0))
+        wf_safe_point(0); /* suspended while it waited in the queue */
     return 0;
 }
 
@@ -394,6 +401,8 @@ static unsigned steal(struct wf_vcpu *v)
                           atomic_load_explicit(&v->nsteals, memory_order_relaxed) + got,
                           memory_order_relaxed);
     wf_spin_unlock(&v->rq.lock);
+    if (got >= 2)
+        wf_wake_one_idle(v); /* more than v can run at once: pass it on */
     return got;
 }
 

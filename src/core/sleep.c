@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "core/intr.h"
 #include "core/runtime.h"
 #include "core/sched.h"
 #include "core/waitq.h"
@@ -14,25 +15,37 @@ int weft_sleep(uint64_t nsec)
     struct wf_thread *self = wf_self();
     if (nsec == 0) {
         weft_yield();
+        weft_testcancel();
         return 0;
     }
     uint64_t deadline = wf_host_now() + nsec;
-    if (self->flags & WF_TF_BOUND) {
-        struct timespec ts = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
-        return 0;
+    for (;;) {
+        /* A bound thread parks on its state word with the deadline, so it
+         * can be interrupted just as a weft thread on its timer. */
+        wf_spin_lock(&self->sleep_lock);
+        atomic_store_explicit(&self->wait_lock, &self->sleep_lock, memory_order_relaxed);
+        if (wf_wait_begin(self, deadline, WF_WAIT_CANCEL)) {
+            wf_spin_unlock(&self->sleep_lock);
+            wf_wait_done(self, 0);
+        } else {
+            self->wq = NULL;
+            self->wchan = NULL;
+            atomic_store_explicit(&self->wchan_kind, "sleep", memory_order_relaxed);
+            self->wake_reason = WF_WAKE_NONE;
+            atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
+            wf_park(self, &self->sleep_lock);
+            wf_wait_done(self, deadline);
+            if (self->wake_reason != WF_WAKE_INTERRUPTED)
+                return 0;
+        }
+        /* Interrupted: stop while suspended, then sleep what was left. */
+        uint64_t now = wf_host_now();
+        uint64_t left = deadline > now ? deadline - now : 0;
+        wf_safe_point(WF_WAIT_CANCEL);
+        if (!left)
+            return 0;
+        deadline = wf_host_now() + left;
     }
-    wf_spin_lock(&self->sleep_lock);
-    atomic_store_explicit(&self->wait_lock, &self->sleep_lock, memory_order_relaxed);
-    self->wq = NULL;
-    self->wchan = NULL;
-    atomic_store_explicit(&self->wchan_kind, "sleep", memory_order_relaxed);
-    atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
-    wf_wait_deadline(self, deadline);
-    wf_park(self, &self->sleep_lock);
-    wf_wait_done(self, deadline);
-    return 0;
 }
 
 int weft_nanosleep(const struct timespec *req, struct timespec *rem)

@@ -13,6 +13,7 @@
 #include "core/attr.h"
 #include "core/rq.h"
 #include "core/group.h"
+#include "core/intr.h"
 #include "core/runtime.h"
 #include "core/sanitizer.h"
 #include "core/sched.h"
@@ -151,6 +152,7 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->arg = arg;
     t->host_tid = 0;
     t->asan_fake_stack = NULL;
+    wf_intr_init(t);
     /* No name: dumps and getname show "weft-<id>" (formatting it here would
      * cost more than the rest of weft_create). */
     t->named = attr && attr->name[0];
@@ -166,33 +168,54 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
 int weft_join(weft_t h, void **result)
 {
     struct wf_thread *self = wf_self();
-    struct wf_thread *t = wf_thread_lock_handle(h);
-    if (!t)
-        return ESRCH;
-    int rc = 0;
-    if (t == self)
-        rc = EDEADLK;
-    else if ((t->flags & (WF_TF_BOUND | WF_TF_DAEMON)) || t->detached || t->joiner)
-        rc = EINVAL;
-    if (rc) {
-        wf_spin_unlock(&t->join_lock);
-        return rc;
+    for (;;) {
+        struct wf_thread *t = wf_thread_lock_handle(h);
+        if (!t)
+            return ESRCH;
+        int rc = 0;
+        if (t == self)
+            rc = EDEADLK;
+        else if ((t->flags & (WF_TF_BOUND | WF_TF_DAEMON)) || t->detached || t->joiner)
+            rc = EINVAL;
+        if (rc) {
+            wf_spin_unlock(&t->join_lock);
+            return rc;
+        }
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_EXITED) {
+            atomic_store_explicit(&self->wait_lock, &t->join_lock, memory_order_relaxed);
+            if (wf_wait_begin(self, 0, WF_WAIT_CANCEL)) {
+                wf_spin_unlock(&t->join_lock);
+                wf_wait_done(self, 0);
+                wf_safe_point(WF_WAIT_CANCEL);
+                continue;
+            }
+            t->joiner = self;
+            self->wq = NULL;
+            self->wchan = t;
+            atomic_store_explicit(&self->wchan_kind, "join", memory_order_relaxed);
+            self->wake_reason = WF_WAKE_NONE;
+            atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
+            wf_park(self, &t->join_lock);
+            wf_wait_done(self, 0);
+            wf_spin_lock(&t->join_lock);
+            if (self->wake_reason == WF_WAKE_INTERRUPTED) {
+                /* Undo: t cannot have been released while we were its
+                 * joiner, so the record is still t. */
+                if (t->joiner == self)
+                    t->joiner = NULL;
+                if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_EXITED) {
+                    wf_spin_unlock(&t->join_lock);
+                    wf_safe_point(WF_WAIT_CANCEL);
+                    continue;
+                }
+                /* it ended meanwhile: the join completes */
+            }
+        }
+        if (result)
+            *result = t->result;
+        release(t);
+        return 0;
     }
-    if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_EXITED) {
-        t->joiner = self;
-        atomic_store_explicit(&self->wait_lock, &t->join_lock, memory_order_relaxed);
-        self->wq = NULL;
-        self->wchan = t;
-        atomic_store_explicit(&self->wchan_kind, "join", memory_order_relaxed);
-        atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
-        wf_park(self, &t->join_lock);
-        atomic_store_explicit(&self->wchan_kind, NULL, memory_order_relaxed);
-        wf_spin_lock(&t->join_lock);
-    }
-    if (result)
-        *result = t->result;
-    release(t);
-    return 0;
 }
 
 int weft_detach(weft_t h)
@@ -217,13 +240,17 @@ int weft_detach(weft_t h)
 _Noreturn void weft_exit(void *result)
 {
     struct wf_thread *self = wf_self();
+    wf_intr_exit(self); /* cleanup handlers first, then key destructors */
     if (self->flags & WF_TF_BOUND)
         pthread_exit(result);
     wf_spin_lock(&self->join_lock);
     self->result = result;
     atomic_store_explicit(&self->state, WF_EXITED, memory_order_relaxed);
-    if (self->joiner)
-        wf_unpark(self->joiner, WF_WAKE_SIGNALED);
+    /* A joiner that was interrupted (cancel, suspend) is no longer parked
+     * but still named here until it relocks join_lock to undo its wait. */
+    struct wf_thread *j = self->joiner;
+    if (j && atomic_load_explicit(&j->state, memory_order_relaxed) == WF_BLOCKED)
+        wf_unpark(j, WF_WAKE_SIGNALED);
     wf_sched_exit(self);
 }
 

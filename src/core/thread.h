@@ -87,6 +87,21 @@ struct wf_thread {
     struct wf_thread *joiner;
     void *result;
 
+    /* Interruptible blocking (intr.c). intr_pending: WF_INTR_* bits, set by
+     * weft_cancel and weft_suspend, acted on at safe points. intr_wait: the
+     * wait lock while the thread is in an interruptible wait, else NULL;
+     * intr_busy counts interrupters looking at that wait, and the thread
+     * does not leave the wait while it is nonzero (so the lock stays valid). */
+    atomic_uint intr_pending;
+    wf_spinlock_t *_Atomic intr_wait;
+    atomic_int intr_busy;
+    int intr_flags;               /* WF_WAIT_* of the wait; under its wait lock */
+    atomic_uchar cancel_mode;     /* WF_CANCEL_* bits; written by the owner */
+    uint8_t suspend_parked;       /* stopped in a suspend; under intr_lock */
+    int suspend_count;            /* under intr_lock */
+    wf_spinlock_t intr_lock;      /* guards the two above; wait lock while stopped */
+    struct weft_cleanup *cleanup; /* cleanup handlers, innermost first; owner only */
+
     struct wf_stack stack;
     void *(*fn)(void *);
     void *arg;

@@ -1,6 +1,7 @@
 /* waitq.c - queueing threads on a waitqueue (see waitq.h). */
 #include "core/waitq.h"
 #include "core/runtime.h"
+#include "core/intr.h"
 #include "core/sched.h"
 
 /* A timed wait ran out: the timer fires with no lock held; the thread
@@ -17,33 +18,56 @@ static void timeout_fire(struct wf_timer *tm)
     wf_spin_unlock(lk);
 }
 
-/* Precondition: the caller holds t's wait lock, the thread is about to
- * park under it. Arms a timeout (weft threads) or records the deadline
- * for a bound thread's futex wait. */
-void wf_wait_deadline(struct wf_thread *t, uint64_t deadline)
+/* Let interrupters find this wait (intr.h), then look for one pending. */
+static int intr_begin(struct wf_thread *t, int flags)
 {
+    t->intr_flags = flags;
+    atomic_store(&t->intr_wait, atomic_load_explicit(&t->wait_lock, memory_order_relaxed));
+    /* An interrupter that saw intr_wait will wait for the lock we hold and
+     * find t not blocked; wf_wait_done waits until it has let go. */
+    return wf_intr_stops(t, atomic_load(&t->intr_pending), flags);
+}
+
+static void intr_end(struct wf_thread *t)
+{
+    atomic_store(&t->intr_wait, NULL);
+    while (atomic_load(&t->intr_busy))
+        wf_cpu_relax();
+}
+
+int wf_wait_begin(struct wf_thread *t, uint64_t deadline, int flags)
+{
+    if (intr_begin(t, flags))
+        return 1;
     t->timer.deadline = deadline;
     if (!deadline || (t->flags & WF_TF_BOUND))
-        return;
+        return 0;
     t->timer.fire = timeout_fire;
     if (wf_timer_arm(&t->vcpu->timers, &t->timer, deadline))
         wf_panic(t, "no memory to grow the timer heap");
+    return 0;
 }
 
-/* After the wait: make sure the timer is gone. */
+/* After the wait: make sure the timer and interrupters are gone. */
 void wf_wait_done(struct wf_thread *t, uint64_t deadline)
 {
     if (deadline && !(t->flags & WF_TF_BOUND))
         wf_timer_disarm(&t->timer);
     t->timer.deadline = 0;
+    intr_end(t);
     atomic_store_explicit(&t->wchan_kind, NULL, memory_order_relaxed);
 }
 
 int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan, uint64_t deadline,
                   int flags)
 {
-    (void)flags; /* interruption arrives with intr.c */
     struct wf_thread *self = wf_self();
+    atomic_store_explicit(&self->wait_lock, &wq->lock, memory_order_relaxed);
+    if (wf_wait_begin(self, deadline, flags)) {
+        wf_spin_unlock(&wq->lock);
+        wf_wait_done(self, 0);
+        return WF_WAKE_INTERRUPTED;
+    }
     self->wq_next = NULL;
     self->wq_prev = wq->tail;
     if (wq->tail)
@@ -52,12 +76,10 @@ int wf_waitq_wait(struct wf_waitq *wq, const char *kind, const void *chan, uint6
         wq->head = self;
     wq->tail = self;
     self->wq = wq;
-    atomic_store_explicit(&self->wait_lock, &wq->lock, memory_order_relaxed);
     self->wchan = chan;
     atomic_store_explicit(&self->wchan_kind, kind, memory_order_relaxed);
     self->wake_reason = WF_WAKE_NONE;
     atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
-    wf_wait_deadline(self, deadline);
     wf_park(self, &wq->lock);
     wf_wait_done(self, deadline);
     return self->wake_reason;

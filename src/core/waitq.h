@@ -39,9 +39,14 @@ static inline void wf_waitq_remove_any(struct wf_thread *t)
     wf_waitq_remove(t->wq, t);
 }
 
-/* For other waits (join, sleep): precondition t's wait lock held and t
- * about to park. deadline 0: none. Pair with wf_wait_done after wf_park. */
-void wf_wait_deadline(struct wf_thread *t, uint64_t deadline);
+/* Every wait (waitq, join, sleep) is framed by these. Precondition of
+ * wf_wait_begin: t->wait_lock set and held, t not yet BLOCKED. It returns 1
+ * when a suspend or cancel (per flags, intr.h) is already pending: do not
+ * park; release the lock, call wf_wait_done(t, 0) and report
+ * WF_WAKE_INTERRUPTED. Else it arms the
+ * deadline (0: none) and returns 0; set BLOCKED and park, then call
+ * wf_wait_done with no lock held. */
+int wf_wait_begin(struct wf_thread *t, uint64_t deadline, int flags);
 void wf_wait_done(struct wf_thread *t, uint64_t deadline);
 
 /* Lock t's current wait lock (which a requeue may change while t is

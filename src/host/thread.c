@@ -66,8 +66,9 @@ static void (*exit_fn)(void *);
 
 static void exit_trampoline(void *v)
 {
-    if (exit_fn)
-        exit_fn(v);
+    void (*fn)(void *) = __atomic_load_n(&exit_fn, __ATOMIC_ACQUIRE);
+    if (fn)
+        fn(v);
 }
 
 static void exit_key_make(void)
@@ -77,7 +78,7 @@ static void exit_key_make(void)
 
 void wf_host_on_exit(void (*fn)(void *), void *value)
 {
-    exit_fn = fn;
+    __atomic_store_n(&exit_fn, fn, __ATOMIC_RELEASE); /* the same fn every time */
     pthread_once(&exit_once, exit_key_make);
     pthread_setspecific(exit_key, value);
 }
