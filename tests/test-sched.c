@@ -6,6 +6,7 @@
 #include "runner.h"
 
 #include <limits.h>
+#include <xmmintrin.h>
 
 /* ---- work reaches every vCPU ---- */
 #define MAX_VCPUS 64
@@ -375,6 +376,54 @@ WT_TEST(yield_alternates)
     WT_GT(yields, 1000);
 }
 
+/* ---- floating-point control state belongs to each thread ---- */
+/* MXCSR (SSE rounding, flush-to-zero) and the x87 control word are
+ * callee-saved: a thread that changes them keeps its own, the others keep
+ * theirs, across switches on one vCPU. */
+static unsigned get_x87_cw(void)
+{
+    unsigned short cw;
+    __asm__ volatile("fnstcw %0" : "=m"(cw));
+    return cw;
+}
+
+static void set_x87_cw(unsigned cw)
+{
+    unsigned short w = (unsigned short)cw;
+    __asm__ volatile("fldcw %0" : : "m"(w));
+}
+
+static atomic_long fp_bad;
+
+static void *fp_thread(void *arg)
+{
+    int custom = (int)(intptr_t)arg;
+    unsigned csr = _mm_getcsr(), cw = get_x87_cw();
+    if (custom) {
+        csr = (csr & ~0x6000u) | 0x4000u | 0x8000u; /* round up, flush to zero */
+        cw = (cw & ~0x0c00u) | 0x0c00u;             /* x87: round toward zero */
+        _mm_setcsr(csr);
+        set_x87_cw(cw);
+    }
+    for (int i = 0; i < 10000; i++) {
+        weft_yield();
+        if (_mm_getcsr() != csr || get_x87_cw() != cw)
+            atomic_fetch_add(&fp_bad, 1);
+    }
+    return NULL;
+}
+
+WT_TEST(fpu_control_per_thread)
+{
+    wt_start(1, WEFT_DEADLOCK_ABORT);
+    weft_t t[4];
+    for (int i = 0; i < 4; i++)
+        WT_OK(weft_create(&t[i], NULL, fp_thread, (void *)(intptr_t)(i & 1)));
+    for (int i = 0; i < 4; i++)
+        WT_OK(weft_join(t[i], NULL));
+    WT_EQ(atomic_load(&fp_bad), 0);
+}
+
 /* ---- vCPU calls ---- */
 static void *vcpu_probe(void *arg)
 {
@@ -488,6 +537,7 @@ WT_MAIN(WT_ENTRY(spread_steal, WT_FRESH, 60),
         WT_ENTRY(setpriority_stress, WT_FRESH, 60),
         WT_ENTRY(yield_round_robin, WT_FRESH, 60),
         WT_ENTRY(yield_alternates, WT_FRESH, 60),
+        WT_ENTRY(fpu_control_per_thread, WT_FRESH, 60),
         WT_ENTRY(vcpu_api, 0, 60),
         WT_ENTRY(init_ebusy, 0, 60),
         WT_ENTRY(init_einval, WT_FRESH, 60),

@@ -44,12 +44,18 @@ wf_arch_switch:
     .cfi_adjust_cfa_offset 8
     stmxcsr (%rsp)
     fnstcw  4(%rsp)
+    movl    (%rsp), %eax
+    movzwl  4(%rsp), %edx
     movq    %rsp, (%rdi)
-    /* From here on we are on the other context's stack. */
+    /* From here on we are on the other context's stack. Loading MXCSR and
+     * the control word costs more than the rest of the switch; nearly every
+     * thread keeps the defaults, so load them only when they differ. */
     movq    %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw   4(%rsp)
-    addq    $8, %rsp
+    cmpl    (%rsp), %eax
+    jne     1f
+2:  cmpw    4(%rsp), %dx
+    jne     3f
+4:  addq    $8, %rsp
     popq    %r15
     popq    %r14
     popq    %r13
@@ -58,6 +64,10 @@ wf_arch_switch:
     popq    %rbp
     popq    %rcx
     jmp     *%rcx
+1:  ldmxcsr (%rsp)
+    jmp     2b
+3:  fldcw   4(%rsp)
+    jmp     4b
     .cfi_endproc
     .size   wf_arch_switch, .-wf_arch_switch
 
