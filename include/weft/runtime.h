@@ -10,15 +10,21 @@ extern "C" {
 #endif
 #pragma GCC visibility push(default)
 
-/* What happens when every thread is blocked and nothing could wake one. */
+/* What happens when every thread is blocked and nothing could wake one:
+ * no runnable thread, no armed timer, no adopted host thread outside a wait.
+ * A host thread that has never called weft could still wake someone (its
+ * first weft call adopts it), so while the process has such threads
+ * (counted in /proc/self/status) no deadlock is reported. */
 enum weft_deadlock_mode {
     WEFT_DEADLOCK_ABORT = 0, /* dump all threads to stderr and abort */
     WEFT_DEADLOCK_REPORT,    /* dump, then keep waiting */
     WEFT_DEADLOCK_IGNORE,
 };
 
-/* Runtime configuration. Zero fields take the default (shown), which the
- * environment variable of the same name overrides. */
+/* Runtime configuration. A nonzero field wins over the environment; a zero
+ * field takes the environment variable named beside it, or else the
+ * default shown. WEFT_DEADLOCK_ABORT is 0, so a config asking for abort
+ * still lets WEFT_DEADLOCK choose. */
 typedef struct weft_config {
     int nvcpus;            /* WEFT_VCPUS: online CPUs */
     long guard_pages;      /* WEFT_GUARD_PAGES: vm.max_map_count / 4; -1: none */

@@ -48,9 +48,11 @@ int weft_attr_destroy(weft_attr_t *attr);
 /* Size of a stack weft allocates: >= WEFT_STACK_MIN, rounded up to pages. */
 int weft_attr_setstacksize(weft_attr_t *attr, size_t size);
 int weft_attr_getstacksize(const weft_attr_t *attr, size_t *size);
-/* A small stack, WEFT_SMALL_STACK_MIN..WEFT_STACK_MIN bytes (multiple of
- * 1024): several share a page, no guard page, a canary checked at every
- * switch. Only for threads whose code is known to be shallow. */
+/* A small stack: at least WEFT_SMALL_STACK_MIN and less than WEFT_STACK_MIN
+ * bytes, a multiple of 1024 (EINVAL otherwise): several share a page, no
+ * guard page, a canary checked at every switch. Only for threads whose code
+ * is known to be shallow. Sanitizer builds give such threads a
+ * WEFT_STACK_MIN mapped stack instead (instrumented frames are larger). */
 int weft_attr_setsmallstack(weft_attr_t *attr, size_t size);
 /* A user-supplied stack (>= WEFT_SMALL_STACK_MIN bytes, 16-byte aligned
  * base): weft never frees it and adds no guard page; it keeps a canary at
@@ -63,7 +65,9 @@ int weft_attr_setpriority(weft_attr_t *attr, int prio);
 int weft_attr_getpriority(const weft_attr_t *attr, int *prio);
 /* Name shown in dumps; longer names are cut to WEFT_NAME_MAX - 1. */
 int weft_attr_setname(weft_attr_t *attr, const char *name);
-/* Nonzero: the thread starts a new group whose parent is the creator's. */
+/* Nonzero: the thread starts a new group whose parent is the creator's.
+ * It counts in the new group only, not against the creator's group limit;
+ * the new group starts with no limit (weft_group_setlimit). */
 int weft_attr_setnewgroup(weft_attr_t *attr, int newgroup);
 int weft_attr_getnewgroup(const weft_attr_t *attr, int *newgroup);
 
