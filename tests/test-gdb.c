@@ -445,8 +445,11 @@ static void check_output(const char *out, const struct ids *ids)
     static const char *const joiner[] = {"weft_join", "join_fn", NULL};
     check_bt(out, "bt joiner", joiner);
     char *l = section(out, "locals deep");
-    WT_CONTAINS(l, "depth = 0"); /* bt full: the locals of every frame */
+    WT_CONTAINS(l, "#9 "); /* bt full: every frame, with its locals */
+#ifndef __SANITIZE_ADDRESS__ /* ASan moves locals where gdb cannot name them */
+    WT_CONTAINS(l, "depth = 0");
     WT_CONTAINS(l, "depth = 4");
+#endif
     free(l);
     char *f = section(out, "frame deep");
     WT_CONTAINS(f, "#5 ");
@@ -593,8 +596,17 @@ static void more_gcore(struct argv_buf *a, void *arg)
     add_ex(a, cmd);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#endif
+
 WT_TEST(core)
 {
+#ifdef SANITIZED
+    /* gcore reads every mapping, the sanitizer's terabytes of shadow too:
+     * minutes of system time and a core gdb cannot open. */
+    WT_SKIP("no core file of a sanitized process");
+#endif
     need_gdb();
     char dir[] = "/tmp/weft-gdb-XXXXXX", core[64];
     WT_ASSERT(mkdtemp(dir));
