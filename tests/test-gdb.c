@@ -392,8 +392,8 @@ static void check_sched(const char *out)
     WT_CONTAINS(s, "switches ");
     WT_CONTAINS(s, "steals ");
     WT_CONTAINS(s, "run queue: 1 thread\n");
-    const char *q = line_with(s, "prio 16:");
-    WT_ASSERTF(strstr(q, "active") && strstr(q, "\"gdb-spin-"), "%s", q);
+    const char *q = line_with(s, "prio 16:"); /* in the active array or a run-next slot */
+    WT_ASSERTF(strstr(q, "\"gdb-spin-"), "%s", q);
     free(s);
 }
 
@@ -452,8 +452,7 @@ static void check_output(const char *out, const struct ids *ids)
 #endif
     free(l);
     char *f = section(out, "frame deep");
-    WT_CONTAINS(f, "#5 ");
-    WT_CONTAINS(f, "gdb_deep_frame");
+    WT_CONTAINS(f, " in gdb_deep_frame (n=");
     free(f);
     char *m = section(out, "bt main");
     WT_CONTAINS(m, "test_target");
@@ -522,7 +521,7 @@ static void add_checks(struct argv_buf *a)
     add_ex(a, "echo ==== locals deep\\n");
     add_ex(a, "weft-thread gdb_id_deep bt full");
     add_ex(a, "echo ==== frame deep\\n");
-    add_ex(a, "weft-thread gdb_id_deep frame 5");
+    add_ex(a, "weft-thread gdb_id_deep frame function gdb_deep_frame");
     add_ex(a, "echo ==== bt sleeper\\n");
     add_ex(a, "weft-thread gdb_id_sleeper bt");
     add_ex(a, "echo ==== bt joiner\\n");

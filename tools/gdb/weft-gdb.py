@@ -653,9 +653,9 @@ class WeftSched(gdb.Command):
     """Show each vCPU's scheduler state: weft-sched [full]
 
 For every vCPU: its host thread, whether it is busy, idle or parked, the
-thread it runs, its counters, and its run queue: the active and expired
-arrays, priority by priority, with the threads queued there in order
-(the first 8 per priority; 'full' lists them all)."""
+thread it runs, its counters, and its run queue: the run-next slot, then
+the active and expired arrays, priority by priority, with the threads
+queued there in order (the first 8 per priority; 'full' lists them all)."""
 
     def __init__(self):
         super(WeftSched, self).__init__("weft-sched", gdb.COMMAND_STATUS)
@@ -697,6 +697,11 @@ arrays, priority by priority, with the threads queued there in order
         nr = int(rq["nr"])
         lines.append("  run queue: %d thread%s%s\n" % (nr, "" if nr == 1 else "s",
                                                      " (lock held)" if int(rq["lock"]["v"]) else ""))
+        rq_fields = [f.name for f in rq.type.strip_typedefs().fields()]
+        if "next" in rq_fields and _addr(rq["next"]):  # the run-next slot, if this build has one
+            rec = w.record(_addr(rq["next"]))
+            lines.append("    %-7s prio %2d: %d \"%s\"\n" % (
+                "next", w.get(rec, "prio"), w.get(rec, "id"), w.name(rec)))
         for label in ("active", "expired"):
             arr = rq[label].dereference()
             bitmap = int(arr["bitmap"])
