@@ -12,6 +12,9 @@
 #define CHUNK 4096
 #define MAX_SLOTS (1u << 24)
 
+/* tools/gdb/weft-gdb.py finds every thread through chunks and nslots, and
+ * reads table.nfree, by these names (and CHUNK's value): rename them
+ * there too. */
 static struct wf_thread *_Atomic chunks[MAX_SLOTS / CHUNK];
 static _Atomic uint32_t nslots;     /* slots handed out so far */
 static struct {
