@@ -357,8 +357,13 @@ WT_TEST(suspend_runner_nested)
     WT_WAIT_UNTIL(atomic_load(&spins) > 10, 10);
     WT_OK(weft_suspend(t));
     WT_OK(weft_suspend(t)); /* nests */
-    weft_sleep(5 * WT_MS);  /* it reaches its next yield and stops */
-    long s0 = atomic_load(&spins);
+    /* it stops at its next yield: wait until the count settles */
+    long s0 = atomic_load(&spins), s1;
+    for (int i = 0; i < 1000; i++, s0 = s1) {
+        weft_sleep(5 * WT_MS);
+        if ((s1 = atomic_load(&spins)) == s0)
+            break;
+    }
     weft_sleep(30 * WT_MS);
     WT_EQ(atomic_load(&spins), s0);
     WT_OK(weft_resume(t));
@@ -452,7 +457,13 @@ WT_TEST(suspend_errors)
     WT_ERR(weft_suspend(0), ESRCH);
     WT_ERR(weft_resume(0), ESRCH);
     WT_OK(weft_create(&t, NULL, return_quickly, NULL));
-    weft_sleep(10 * WT_MS);
+    /* resume of a live, unsuspended thread is EINVAL and changes nothing:
+     * poll with it until the thread has ended */
+    int rc;
+    uint64_t until = weft_now() + 10000 * WT_MS;
+    while ((rc = weft_resume(t)) == EINVAL && weft_now() < until)
+        weft_sleep(WT_MS);
+    WT_EQ(rc, ESRCH);
     WT_ERR(weft_suspend(t), ESRCH); /* ended */
     WT_ERR(weft_resume(t), ESRCH);
     WT_OK(weft_join(t, NULL));

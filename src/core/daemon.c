@@ -7,6 +7,7 @@
  * - marks a vCPU starving when it has not switched for a whole tick while
  *   threads wait in its queue, and wakes a parked vCPU to steal them (also
  *   whenever two or more threads wait in a busy vCPU's queue).
+ * - every TRIM_TICKS, gives back the pages of cached stacks unused since.
  * When every vCPU is idle it sleeps until one wakes up (wf_daemon_kick). */
 #define _GNU_SOURCE
 #include <time.h>
@@ -15,10 +16,14 @@
 #include "core/sched.h"
 #include "host/host.h"
 
+#define TRIM_TICKS 256 /* ~1/4 s: stacks unused that long give back pages */
+
 static void tick(void)
 {
     uint32_t j = atomic_load(&wf_rt.jiffies) + 1;
     atomic_store(&wf_rt.jiffies, j);
+    if (j % TRIM_TICKS == 0)
+        wf_stack_trim();
     uint64_t now = wf_host_now();
     for (int i = 0; i < wf_rt.nvcpus; i++) {
         struct wf_vcpu *v = &wf_rt.vcpus[i];

@@ -2,7 +2,17 @@
  * the 32 priorities a FIFO in the active and in the expired array, a bitmap
  * of non-empty FIFOs per array. A thread whose timeslice ran out goes to
  * the expired array; when the active array empties, the two swap. All
- * operations are O(1) and need rq->lock held. */
+ * operations are O(1) and need rq->lock held.
+ *
+ * Beside the arrays, one "next" slot (Go's runnext): the thread the running
+ * one just created or woke. It runs before the FIFO of its priority, so a
+ * parent that joins its fresh child, or a waker that then blocks, hands
+ * the vCPU straight over, with the child's stack still warm in the cache,
+ * and a tree of spawns unfolds depth first instead of breadth first (which
+ * would keep most of the tree alive at once). A newer arrival pushes the
+ * old one to its FIFO's tail. The slot never beats a higher priority, and
+ * after WF_NEXT_STREAK picks in a row it yields to the FIFOs once, so two
+ * threads waking each other cannot starve the rest. */
 #ifndef WF_RQ_H
 #define WF_RQ_H
 
@@ -21,8 +31,12 @@ struct wf_prio_array {
     } fifo[WF_NPRIO];
 };
 
+#define WF_NEXT_STREAK 16
+
 struct wf_rq {
     wf_spinlock_t lock;                    /* guards everything below */
+    struct wf_thread *next;                /* the next slot (rq_arr NULL) */
+    unsigned next_streak;                  /* picks from the slot in a row */
     struct wf_prio_array *active, *expired;
     atomic_uint nr;                        /* threads queued; written under lock,
                                               read racily by thieves and idlers */
@@ -79,19 +93,59 @@ static inline void wf_rq_push(struct wf_rq *rq, struct wf_thread *t, int expired
                           memory_order_relaxed);
 }
 
-/* The highest-priority thread of the active array (swapping arrays when it
- * is empty), or NULL. */
+/* Queue t in the next slot; the thread there before goes to the tail of
+ * its FIFO in the active array. */
+static inline void wf_rq_push_next(struct wf_rq *rq, struct wf_thread *t)
+{
+    struct wf_thread *old = rq->next;
+    if (old) {
+        old->rq_arr = rq->active;
+        wf_fifo_push(old->rq_arr, old);
+    }
+    t->prio = (uint8_t)atomic_load_explicit(&t->prio_want, memory_order_relaxed);
+    t->in_expired = 0;
+    t->rq_arr = NULL;
+    rq->next = t;
+    atomic_store_explicit(&t->rq_on, rq, memory_order_relaxed);
+    atomic_store_explicit(&rq->nr, atomic_load_explicit(&rq->nr, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+static inline struct wf_thread *wf_rq_take_next(struct wf_rq *rq)
+{
+    struct wf_thread *t = rq->next;
+    rq->next = NULL;
+    atomic_store_explicit(&t->rq_on, NULL, memory_order_relaxed);
+    return t;
+}
+
+/* The thread to run next: the next slot unless a higher priority waits in
+ * the active array or its streak is used up while others wait; else the
+ * highest-priority thread of the active array (swapping arrays when it is
+ * empty). NULL if nothing is queued. */
 static inline struct wf_thread *wf_rq_pop(struct wf_rq *rq)
 {
     struct wf_prio_array *a = rq->active;
+    struct wf_thread *t = rq->next;
+    if (t) {
+        int higher = a->bitmap && 31 - __builtin_clz(a->bitmap) > t->prio;
+        int others = a->bitmap || rq->expired->bitmap;
+        if (!higher && (rq->next_streak < WF_NEXT_STREAK || !others)) {
+            rq->next_streak++;
+            t = wf_rq_take_next(rq);
+            goto out;
+        }
+    }
+    rq->next_streak = 0;
     if (!a->bitmap) {
         if (!rq->expired->bitmap)
-            return NULL;
+            return NULL; /* t is NULL here: with no others it was taken above */
         rq->active = rq->expired;
         rq->expired = a;
         a = rq->active;
     }
-    struct wf_thread *t = wf_fifo_pop(a, 31 - __builtin_clz(a->bitmap));
+    t = wf_fifo_pop(a, 31 - __builtin_clz(a->bitmap));
+out:
     atomic_store_explicit(&rq->nr, atomic_load_explicit(&rq->nr, memory_order_relaxed) - 1,
                           memory_order_relaxed);
     return t;

@@ -198,10 +198,15 @@ static void kick(struct wf_vcpu *v)
         wf_wake_one_idle(v);
 }
 
-static void enqueue(struct wf_vcpu *v, struct wf_thread *t)
+/* next: into the next slot (rq.h), for a thread the running one of v just
+ * created or woke. */
+static void enqueue(struct wf_vcpu *v, struct wf_thread *t, int next)
 {
     wf_spin_lock(&v->rq.lock);
-    wf_rq_push(&v->rq, t, 0);
+    if (next)
+        wf_rq_push_next(&v->rq, t);
+    else
+        wf_rq_push(&v->rq, t, 0);
     count(&v->nwakeups);
     wf_spin_unlock(&v->rq.lock);
     kick(v);
@@ -212,14 +217,15 @@ void wf_sched_start(struct wf_thread *t)
     static atomic_uint spread;
     struct wf_thread *self = wf_tls_self;
     struct wf_vcpu *v;
-    if (self && !(self->flags & WF_TF_BOUND))
+    int local = self && !(self->flags & WF_TF_BOUND);
+    if (local)
         v = self->vcpu;
     else
         v = &wf_rt.vcpus[atomic_fetch_add_explicit(&spread, 1, memory_order_relaxed) %
                          (unsigned)wf_rt.nvcpus];
     t->vcpu = v;
     atomic_store_explicit(&t->state, WF_RUNNABLE, memory_order_relaxed);
-    enqueue(v, t);
+    enqueue(v, t, local);
 }
 
 /* ---- parking and waking ---- */
@@ -280,8 +286,9 @@ void wf_unpark(struct wf_thread *t, int reason)
     }
     atomic_store_explicit(&t->state, WF_RUNNABLE, memory_order_relaxed);
     struct wf_thread *self = wf_tls_self;
-    struct wf_vcpu *v = (self && !(self->flags & WF_TF_BOUND)) ? self->vcpu : t->vcpu;
-    enqueue(v, t);
+    int local = self && !(self->flags & WF_TF_BOUND);
+    struct wf_vcpu *v = local ? self->vcpu : t->vcpu;
+    enqueue(v, t, local && !(self->flags & WF_TF_IDLE));
 }
 
 _Noreturn void wf_sched_exit(struct wf_thread *self)

@@ -6,8 +6,13 @@
  * mapping, costing about two of the process's vm.max_map_count maps, so
  * the default budget is a quarter of that limit (16,382 guards at the
  * usual 65,530). Past the budget a stack has only its canary. Freed
- * stacks go to the freeing vCPU's cache, then to a global list; beyond
- * HOT_MAX cached stacks their pages are given back to the kernel.
+ * stacks go to the freeing vCPU's cache, then to a global hot list, with
+ * their pages still committed: a burst of threads that ends and starts
+ * again reuses them without a page fault. The timer daemon trims the hot
+ * list every TRIM_TICKS jiffies (wf_stack_trim): stacks that stayed unused
+ * for a whole period beyond HOT_MAX give their pages back to the kernel
+ * and move to the cold list (the low-water mark of the hot list over the
+ * period says how many were unused), so no syscall sits on the free path.
  *
  * The canary of a pooled stack is zero: reading an untouched page maps the
  * shared zero page, so checking it costs no memory, and a stack that was
@@ -40,6 +45,7 @@ static struct {
     wf_spinlock_t lock;            /* guards everything below */
     struct cached *hot, *cold;
     unsigned nhot, ncold;
+    unsigned nhot_low;             /* lowest nhot since the last trim */
     char *chunk;                   /* carving cursor */
     unsigned chunk_left;
     long guard_budget, guards_used;
@@ -112,7 +118,8 @@ static int pool_alloc(struct wf_stack *s)
         if (pool.hot) {
             c = pool.hot;
             pool.hot = c->next;
-            pool.nhot--;
+            if (--pool.nhot < pool.nhot_low)
+                pool.nhot_low = pool.nhot;
         } else if (pool.cold) {
             c = pool.cold;
             pool.cold = c->next;
@@ -144,22 +151,38 @@ static void pool_free(struct wf_stack *s)
         return;
     }
     wf_spin_lock(&pool.lock);
-    if (pool.nhot < HOT_MAX) {
-        c->next = pool.hot;
-        pool.hot = c;
-        pool.nhot++;
-        wf_spin_unlock(&pool.lock);
-        return;
-    }
+    c->next = pool.hot;
+    pool.hot = c;
+    pool.nhot++;
     wf_spin_unlock(&pool.lock);
-    /* Give the pages back, except the top one that holds the node. */
-    wf_host_release(s->lo, s->size - page);
+}
+
+void wf_stack_trim(void)
+{
     wf_spin_lock(&pool.lock);
-    c->cold = 1;
-    c->next = pool.cold;
-    pool.cold = c;
-    pool.ncold++;
+    unsigned excess = pool.nhot_low > HOT_MAX ? pool.nhot_low - HOT_MAX : 0;
+    struct cached *list = NULL;
+    for (unsigned i = 0; i < excess; i++) {
+        struct cached *c = pool.hot;
+        pool.hot = c->next;
+        c->next = list;
+        list = c;
+    }
+    pool.nhot -= excess;
+    pool.nhot_low = pool.nhot;
     wf_spin_unlock(&pool.lock);
+    while (list) {
+        struct cached *c = list;
+        list = c->next;
+        /* Give the pages back, except the top one that holds the node. */
+        wf_host_release(c->lo, WEFT_STACK_DEFAULT - page);
+        c->cold = 1;
+        wf_spin_lock(&pool.lock);
+        c->next = pool.cold;
+        pool.cold = c;
+        pool.ncold++;
+        wf_spin_unlock(&pool.lock);
+    }
 }
 
 static __attribute__((unused)) int small_alloc(struct wf_stack *s, size_t size)

@@ -38,6 +38,9 @@ static inline int wf_stack_intact(const struct wf_stack *s)
 int wf_stack_in_guard(const struct wf_stack *s, const void *addr);
 /* Setup: the guard budget (-1: none, 0: default). */
 void wf_stack_init(long guard_pages);
+/* Give back the pages of cached stacks that stayed unused since the last
+ * call, beyond a reserve (the timer daemon calls it periodically). */
+void wf_stack_trim(void);
 
 /* For weft_dump and tests. */
 struct wf_stack_stats {

@@ -332,7 +332,11 @@ int weft_setpriority(weft_t h, int prio)
     struct wf_rq *rq = atomic_load_explicit(&t->rq_on, memory_order_relaxed);
     if (rq) {
         wf_spin_lock(&rq->lock);
-        if (atomic_load_explicit(&t->rq_on, memory_order_relaxed) == rq && t->prio != prio) {
+        if (atomic_load_explicit(&t->rq_on, memory_order_relaxed) == rq && t->prio != prio &&
+            !t->rq_arr) {
+            t->prio = (uint8_t)prio; /* in the next slot: no FIFO to move between */
+        } else if (atomic_load_explicit(&t->rq_on, memory_order_relaxed) == rq &&
+                   t->prio != prio) {
             struct wf_prio_array *arr = t->rq_arr;
             struct wf_fifo *f = &arr->fifo[t->prio];
             struct wf_thread **pp = &f->head, *prev = NULL;
