@@ -243,6 +243,7 @@ WT_TEST(sigquit_dump)
     quit_child_start(&q, quit_threads);
     kill(q.pid, SIGQUIT);
     quit_child_wait(&q, "quit-last", 1, 30, 1);
+    quit_child_wait(&q, " sigquit ", 1, 30, 1);
     const char *d = strstr(q.text, "weft: SIGQUIT");
     WT_ASSERTF(d, "no header:\n%s", q.text);
     expect_threads(d, "quit");
@@ -341,7 +342,31 @@ WT_TEST(sigquit_under_load)
     quit_child_end(&q);
 }
 
+/* The dump thread is a host thread the deadlock check must count as known,
+ * or it would take it for an outsider that could still wake someone. */
+static void deadlock_child(void *arg)
+{
+    (void)arg;
+    setenv("WEFT_SIGQUIT_DUMP", "1", 1);
+    unsetenv("WEFT_DEADLOCK");
+    WT_OK(weft_sem_init(&sem, 0));
+    weft_t t;
+    WT_OK(weft_create(&t, NULL, sem_wait_fn, NULL));
+    weft_join(t, NULL); /* nobody posts: a deadlock */
+}
+
+WT_TEST(deadlock_still_reported)
+{
+    struct wt_child c;
+    wt_fork(&c, 60, deadlock_child, NULL);
+    WT_ASSERTF(wt_child_signal(&c) == SIGABRT, "child %s:\n%s", wt_child_describe(&c), c.err);
+    WT_CONTAINS(c.err, "weft: deadlock");
+    WT_CONTAINS(c.err, " sigquit ");
+    wt_child_free(&c);
+}
+
 WT_MAIN(WT_ENTRY(dump_at_exit, WT_FRESH, 60),
         WT_ENTRY(no_dump_at_exit, WT_FRESH, 60),
         WT_ENTRY(sigquit_dump, WT_FRESH, 60),
-        WT_ENTRY(sigquit_under_load, WT_FRESH, 180))
+        WT_ENTRY(sigquit_under_load, WT_FRESH, 180),
+        WT_ENTRY(deadlock_still_reported, WT_FRESH, 60))

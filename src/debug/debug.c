@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ __attribute__((used)) static const char *const keep_gdb_script = &wf_debug_gdb_s
 /* SIGQUITs received. Written by the handler (any host thread), read by
  * the dumper; also the futex word the dumper sleeps on. */
 static atomic_int requests;
+/* Set by the dumper once its record is in group 0. */
+static atomic_int dumper_ready;
 
 static int env_on(const char *name)
 {
@@ -72,6 +75,7 @@ static void *dumper_main(void *arg)
     sigaddset(&quit, SIGQUIT);
     pthread_sigmask(SIG_BLOCK, &quit, NULL);
     wf_tls_self = wf_daemon_record("sigquit");
+    atomic_store(&dumper_ready, 1);
     int done = 0;
     for (;;) {
         int seen = atomic_load_explicit(&requests, memory_order_relaxed);
@@ -97,6 +101,10 @@ static void sigquit_dump_start(void)
         fprintf(stderr, "weft: WEFT_SIGQUIT_DUMP: cannot start the dump thread\n");
         return;
     }
+    /* Like the vCPUs and the timer daemon: in group 0 before the runtime's
+     * start returns, so every dump and group count has it. */
+    while (!atomic_load(&dumper_ready))
+        sched_yield();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigquit;
