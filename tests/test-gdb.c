@@ -113,6 +113,17 @@ static void *spin_fn(void *arg)
     return arg;
 }
 
+static int count(const char *hay, const char *needle);
+
+/* nblocked threads blocked and gdb-exited exited, as weft_dump sees them. */
+static int all_settled(int nblocked)
+{
+    char *d = wt_dump_string();
+    int ok = count(d, " blocked ") == nblocked && strstr(d, " exited ");
+    free(d);
+    return ok;
+}
+
 /* The program under the debugger (not a ctest entry of its own). */
 WT_TEST(target)
 {
@@ -136,7 +147,9 @@ WT_TEST(target)
         n++;
     }
     WT_WAIT_UNTIL(atomic_load(&settled) == n, 30);
-    weft_sleep(100 * WT_MS); /* the last ones get from "settled" to blocked */
+    /* From "settled" to blocked (or exited) takes a few more instructions:
+     * wait until the dump shows every one of them there. */
+    WT_WAIT_UNTIL(all_settled(n - 1), 30);
 
     /* Two vCPUs, three spinners: two run, the third waits in a queue. */
     static const char *names[3] = {"gdb-spin-0", "gdb-spin-1", "gdb-spin-2"};
