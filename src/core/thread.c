@@ -18,6 +18,7 @@
 #include "core/sanitizer.h"
 #include "core/sched.h"
 #include "core/waitq.h"
+#include "sync/key.h"
 
 const char *wf_state_name(int s)
 {
@@ -153,6 +154,7 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->host_tid = 0;
     t->asan_fake_stack = NULL;
     wf_intr_init(t);
+    t->specific = NULL;
     /* No name: dumps and getname show "weft-<id>" (formatting it here would
      * cost more than the rest of weft_create). */
     t->named = attr && attr->name[0];
@@ -241,6 +243,7 @@ _Noreturn void weft_exit(void *result)
 {
     struct wf_thread *self = wf_self();
     wf_intr_exit(self); /* cleanup handlers first, then key destructors */
+    wf_keys_exit(self);
     if (self->flags & WF_TF_BOUND)
         pthread_exit(result);
     wf_spin_lock(&self->join_lock);

@@ -108,6 +108,7 @@ struct wf_thread {
     struct wf_thread *free_next;  /* slot free list */
     int host_tid;                 /* bound threads: kernel tid */
     char name[WEFT_NAME_MAX];     /* written by setname; racy reads by dumps */
+    void *specific;               /* thread-specific data (sync/key.c); own thread only */
 
     /* Sanitizer fiber state (unused otherwise). */
     void *asan_fake_stack;
