@@ -1,5 +1,6 @@
 /* test-sem.c - counting semaphores: values, errors, all-zero objects,
- * waking, ping-pong, contention across vCPUs.
+ * waking, ping-pong, contention across vCPUs, timed waits on both clocks
+ * (also racing posts: no unit lost).
  *
  * Knobs: iterations=<n>, threads=<n>. */
 #include "runner.h"
@@ -279,10 +280,200 @@ WT_TEST(bound_waiter)
     WT_OK(weft_sem_destroy(&to_thread));
 }
 
+/* ---- timed waits on both clocks ---- */
+static weft_sem_t timed;
+
+static struct timespec after(clockid_t clock, uint64_t ns)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    uint64_t t = (uint64_t)ts.tv_nsec + ns % 1000000000u;
+    ts.tv_sec += (time_t)(ns / 1000000000u + t / 1000000000u);
+    ts.tv_nsec = (long)(t % 1000000000u);
+    return ts;
+}
+
+static void *timed_case(void *arg)
+{
+    clockid_t clock = (clockid_t)(intptr_t)arg;
+    const uint64_t d = 50 * WT_MS;
+    struct timespec ts = after(clock, d);
+    uint64_t t0 = wt_clock_ns();
+    if (clock == CLOCK_REALTIME)
+        WT_ERR(weft_sem_timedwait(&timed, &ts), ETIMEDOUT);
+    else
+        WT_ERR(weft_sem_clockwait(&timed, clock, &ts), ETIMEDOUT);
+    uint64_t waited = wt_clock_ns() - t0;
+    WT_GE(waited, d - WT_MS / 2);
+    WT_LT(waited, d + 2000 * WT_MS);
+    ts = after(clock, 0);
+    WT_ERR(weft_sem_clockwait(&timed, clock, &ts), ETIMEDOUT);
+    ts.tv_sec = -1;
+    WT_ERR(weft_sem_clockwait(&timed, clock, &ts), ETIMEDOUT);
+    ts = after(clock, d);
+    ts.tv_nsec = 1000000000;
+    WT_ERR(weft_sem_clockwait(&timed, clock, &ts), EINVAL);
+    WT_ERR(weft_sem_clockwait(&timed, clock, NULL), EINVAL);
+    return NULL;
+}
+
+static void *post_soon(void *arg)
+{
+    weft_sleep(20 * WT_MS);
+    WT_OK(weft_sem_post(&timed));
+    return arg;
+}
+
+WT_TEST(timedwait)
+{
+    WT_OK(weft_sem_init(&timed, 0));
+    for (int c = 0; c < 2; c++) {
+        void *clock = (void *)(intptr_t)(c ? CLOCK_MONOTONIC : CLOCK_REALTIME);
+        timed_case(clock); /* main: bound */
+        weft_t t;
+        WT_OK(weft_create(&t, NULL, timed_case, clock));
+        WT_OK(weft_join(t, NULL));
+    }
+    struct timespec ts = after(CLOCK_MONOTONIC, WT_MS);
+    WT_ERR(weft_sem_clockwait(&timed, CLOCK_PROCESS_CPUTIME_ID, &ts), EINVAL);
+    WT_ERR(weft_sem_clockwait(NULL, CLOCK_MONOTONIC, &ts), EINVAL);
+    WT_ERR(weft_sem_timedwait(NULL, &ts), EINVAL);
+    /* a unit is there: taken whatever the time says */
+    WT_OK(weft_sem_post(&timed));
+    ts.tv_nsec = -1;
+    WT_OK(weft_sem_clockwait(&timed, CLOCK_MONOTONIC, &ts));
+    /* posted in time */
+    weft_t t;
+    WT_OK(weft_create(&t, NULL, post_soon, NULL));
+    ts = after(CLOCK_REALTIME, 5000 * WT_MS);
+    uint64_t t0 = wt_clock_ns();
+    WT_OK(weft_sem_timedwait(&timed, &ts));
+    WT_LT(wt_clock_ns() - t0, 4000 * WT_MS);
+    WT_OK(weft_join(t, NULL));
+    int v = -1;
+    WT_OK(weft_sem_getvalue(&timed, &v));
+    WT_EQ(v, 0); /* no unit lost or made up by the timeouts */
+    WT_OK(weft_sem_destroy(&timed)); /* the timed-out waiters are gone */
+}
+
+/* Timed waiters racing posts: every unit goes to exactly one waiter. */
+static weft_sem_t race;
+static atomic_long race_got, race_timeouts;
+
+static void *race_waiter(void *arg)
+{
+    long n = (long)(intptr_t)arg;
+    for (long i = 0; i < n; i++) {
+        struct timespec ts = after(CLOCK_MONOTONIC, 50000 + (uint64_t)(i % 7) * 20000);
+        int rc = weft_sem_clockwait(&race, CLOCK_MONOTONIC, &ts);
+        if (rc == ETIMEDOUT)
+            atomic_fetch_add(&race_timeouts, 1);
+        else {
+            WT_OK(rc);
+            atomic_fetch_add(&race_got, 1);
+        }
+    }
+    return NULL;
+}
+
+WT_TEST(timedwait_races_post)
+{
+    enum { NW = 6 };
+    long n = (long)wt_knob("iterations", wt_scaled(3000));
+    weft_t w[NW];
+    WT_OK(weft_sem_init(&race, 0));
+    for (int i = 0; i < NW; i++)
+        WT_OK(weft_create(&w[i], NULL, race_waiter, (void *)(intptr_t)n));
+    long posted = 0;
+    for (long i = 0; i < NW * n / 2; i++) {
+        WT_OK(weft_sem_post(&race));
+        posted++;
+        if (i % 4 == 0)
+            weft_sleep(30000);
+    }
+    for (int i = 0; i < NW; i++)
+        WT_OK(weft_join(w[i], NULL));
+    int v = -1;
+    WT_OK(weft_sem_getvalue(&race, &v));
+    WT_EQ(atomic_load(&race_got) + v, posted);
+    WT_EQ(atomic_load(&race_got) + atomic_load(&race_timeouts), NW * n);
+    WT_OK(weft_sem_destroy(&race));
+}
+
+/* ---- interruption: sem waits are cancellation points; a suspended
+ * timed waiter keeps its deadline ---- */
+static weft_sem_t isem;
+
+static void *sem_waiter(void *arg)
+{
+    if (arg) {
+        struct timespec ts = after(CLOCK_MONOTONIC, (uint64_t)(uintptr_t)arg);
+        return (void *)(intptr_t)weft_sem_clockwait(&isem, CLOCK_MONOTONIC, &ts);
+    }
+    return (void *)(intptr_t)weft_sem_wait(&isem);
+}
+
+static int blocked_on(const char *kind, const void *obj)
+{
+    char want[64];
+    snprintf(want, sizeof want, "%s(%p)", kind, obj);
+    char *d = wt_dump_string();
+    int n = 0;
+    for (const char *p = d; (p = strstr(p, want)); p += strlen(want))
+        n++;
+    free(d);
+    return n;
+}
+
+WT_TEST(interrupted_waiters)
+{
+    weft_t t;
+    void *r;
+    WT_OK(weft_sem_init(&isem, 0));
+    for (int timed = 0; timed < 2; timed++) {
+        WT_OK(weft_create(&t, NULL, sem_waiter, timed ? (void *)(uintptr_t)(10000 * WT_MS) : NULL));
+        WT_WAIT_UNTIL(blocked_on("sem", &isem) == 1, 10);
+        WT_OK(weft_cancel(t));
+        WT_OK(weft_join(t, &r));
+        WT_PTR_EQ(r, WEFT_CANCELED);
+    }
+    /* suspended: a post goes to nobody; resumed, it takes the unit */
+    WT_OK(weft_create(&t, NULL, sem_waiter, NULL));
+    WT_WAIT_UNTIL(blocked_on("sem", &isem) == 1, 10);
+    WT_OK(weft_suspend(t));
+    WT_WAIT_UNTIL(blocked_on("sem", &isem) == 0, 10);
+    WT_OK(weft_sem_post(&isem));
+    weft_sleep(10 * WT_MS);
+    int v = -1;
+    WT_OK(weft_sem_getvalue(&isem, &v));
+    WT_EQ(v, 1);
+    WT_OK(weft_resume(t));
+    WT_OK(weft_join(t, &r));
+    WT_EQ((intptr_t)r, 0);
+    WT_OK(weft_sem_getvalue(&isem, &v));
+    WT_EQ(v, 0);
+    /* a timed waiter suspended past part of its time keeps its deadline */
+    uint64_t t0 = wt_clock_ns();
+    WT_OK(weft_create(&t, NULL, sem_waiter, (void *)(uintptr_t)(150 * WT_MS)));
+    WT_WAIT_UNTIL(blocked_on("sem", &isem) == 1, 10);
+    WT_OK(weft_suspend(t));
+    weft_sleep(100 * WT_MS);
+    WT_OK(weft_resume(t));
+    WT_OK(weft_join(t, &r));
+    uint64_t took = wt_clock_ns() - t0;
+    WT_ERR((intptr_t)r, ETIMEDOUT);
+    WT_GE(took, 150 * WT_MS - WT_MS);
+    WT_LT(took, 240 * WT_MS);
+    WT_OK(weft_sem_destroy(&isem));
+}
+
 WT_MAIN(WT_ENTRY(values_and_errors, 0, 60),
         WT_ENTRY(zero_object, 0, 60),
         WT_ENTRY(destroy_busy, 0, 60),
         WT_ENTRY(post_wakes_one, 0, 60),
         WT_ENTRY(ping_pong, 0, 60),
         WT_ENTRY(contention, 0, 120),
-        WT_ENTRY(bound_waiter, 0, 60))
+        WT_ENTRY(bound_waiter, 0, 60),
+        WT_ENTRY(timedwait, 0, 60),
+        WT_ENTRY(timedwait_races_post, 0, 60),
+        WT_ENTRY(interrupted_waiters, 0, 60))

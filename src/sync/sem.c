@@ -1,11 +1,15 @@
 /* sem.c - counting semaphore on a waitqueue. A post with waiters hands its
  * unit straight to the first of them (no barging, FIFO), so a woken waiter
- * never has to retry. */
+ * never has to retry. A waiter that times out or is interrupted was not
+ * handed a unit (the post and the timeout decide under wq.lock who wins),
+ * so it has nothing to give back. */
 #include <errno.h>
 #include <stdint.h>
 
+#include "core/intr.h"
 #include "core/runtime.h"
 #include "core/waitq.h"
+#include "sync/deadline.h"
 #include "weft/sync.h"
 
 struct sem {
@@ -15,6 +19,7 @@ struct sem {
 
 _Static_assert(sizeof(struct sem) <= sizeof(weft_sem_t), "weft_sem_t too small");
 _Static_assert(_Alignof(struct sem) <= _Alignof(weft_sem_t), "weft_sem_t misaligned");
+_Static_assert(sizeof(weft_sem_t) <= 32, "bigger than glibc's sem_t");
 
 static inline struct sem *S(weft_sem_t *s)
 {
@@ -41,20 +46,52 @@ int weft_sem_destroy(weft_sem_t *sem)
     return busy ? EBUSY : 0;
 }
 
+/* timed: clock and ts apply (the clock already checked). */
+static int sem_wait(weft_sem_t *sem, int timed, clockid_t clock, const struct timespec *ts)
+{
+    struct sem *s = S(sem);
+    uint64_t deadline = 0;
+    wf_runtime_start_fast();
+    for (;;) {
+        wf_spin_lock(&s->wq.lock);
+        if (s->value > 0) {
+            s->value--;
+            wf_spin_unlock(&s->wq.lock);
+            return 0;
+        }
+        if (timed && !deadline) { /* only once it has to wait (POSIX) */
+            int rc = wf_deadline(clock, ts, &deadline);
+            if (rc) {
+                wf_spin_unlock(&s->wq.lock);
+                return rc;
+            }
+        }
+        int r = wf_waitq_wait(&s->wq, "sem", sem, deadline, WF_WAIT_CANCEL);
+        if (r == WF_WAKE_SIGNALED)
+            return 0; /* a post handed us its unit */
+        if (r == WF_WAKE_TIMEDOUT)
+            return ETIMEDOUT;
+        wf_safe_point(WF_WAIT_CANCEL); /* interrupted: then wait again */
+    }
+}
+
 int weft_sem_wait(weft_sem_t *sem)
 {
     if (!sem)
         return EINVAL;
-    struct sem *s = S(sem);
-    wf_runtime_start_fast();
-    wf_spin_lock(&s->wq.lock);
-    if (s->value > 0) {
-        s->value--;
-        wf_spin_unlock(&s->wq.lock);
-        return 0;
-    }
-    wf_waitq_wait(&s->wq, "sem", sem, 0, 0); /* a post handed us its unit */
-    return 0;
+    return sem_wait(sem, 0, CLOCK_REALTIME, NULL);
+}
+
+int weft_sem_clockwait(weft_sem_t *sem, clockid_t clock, const struct timespec *ts)
+{
+    if (!sem || !wf_clock_valid(clock))
+        return EINVAL;
+    return sem_wait(sem, 1, clock, ts);
+}
+
+int weft_sem_timedwait(weft_sem_t *sem, const struct timespec *ts)
+{
+    return weft_sem_clockwait(sem, CLOCK_REALTIME, ts);
 }
 
 int weft_sem_trywait(weft_sem_t *sem)
