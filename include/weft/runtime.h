@@ -49,8 +49,37 @@ typedef struct weft_vcpu_stats {
     uint64_t runnable;   /* threads in its run queue now */
 } weft_vcpu_stats_t;
 
-/* EINVAL: vcpu out of range. */
+/* EINVAL: vcpu out of range. Kept as it is; weft_stats has every counter. */
 int weft_vcpu_stats(int vcpu, weft_vcpu_stats_t *stats);
+
+/* Every scheduler counter of one vCPU, or of all of them summed
+ * (vcpu == WEFT_STATS_ALL). Always on: each counter is a plain per-vCPU
+ * word written only by its own vCPU (no atomic read-modify-write, no
+ * shared cache line), so counting costs a load and a store. Monotonic
+ * except `runnable`, a snapshot. Read without stopping anything, so a sum
+ * over vCPUs is not one instant. A per-vCPU breakdown: call it for
+ * 0 .. weft_vcpu_count() - 1. New counters take from `reserved`, so the
+ * struct keeps its size. */
+#define WEFT_STATS_ALL (-1)
+typedef struct weft_stats {
+    uint64_t switches;     /* thread switches */
+    uint64_t steals;       /* threads taken from another vCPU's queue */
+    uint64_t parks;        /* sleeps in the host kernel when idle */
+    uint64_t wakeups;      /* threads made runnable (woken or created) */
+    uint64_t preemptions;  /* always 0: weft has no preemption yet */
+    uint64_t io_submits;   /* always 0 until the I/O port exists */
+    uint64_t io_completions; /* always 0 until the I/O port exists */
+    uint64_t offloads;     /* always 0 until the I/O offload pool exists */
+    uint64_t stalls;       /* stalls reported (WEFT_STALL_MS), 0 if off */
+    uint64_t runnable;     /* threads in the run queue(s) now */
+    uint64_t reserved[6];
+} weft_stats_t;
+
+/* EINVAL: stats is NULL, or vcpu is neither WEFT_STATS_ALL nor a vCPU
+ * index. Never switches or blocks; any thread, even a foreign host thread
+ * (it starts the runtime if needed); not from a signal handler before the
+ * runtime has started. */
+int weft_stats(int vcpu, weft_stats_t *stats);
 
 /* Print every thread (id, name, group, state, wait channel, vCPU, priority,
  * stack used/size) and each vCPU's queues and counters. A snapshot taken

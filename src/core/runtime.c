@@ -271,6 +271,37 @@ int weft_vcpu_stats(int i, weft_vcpu_stats_t *st)
     return 0;
 }
 
+static uint64_t load(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static void add_vcpu(weft_stats_t *st, struct wf_vcpu *v)
+{
+    st->switches += load(&v->nswitches);
+    st->steals += load(&v->nsteals);
+    st->parks += load(&v->nparks);
+    st->wakeups += load(&v->nwakeups);
+    st->preemptions += load(&v->npreempts);
+    st->io_submits += load(&v->nio_submits);
+    st->io_completions += load(&v->nio_completions);
+    st->offloads += load(&v->noffloads);
+    st->stalls += load(&v->nstalls);
+    st->runnable += wf_rq_nr(&v->rq);
+}
+
+int weft_stats(int i, weft_stats_t *st)
+{
+    wf_runtime_start_fast();
+    if (!st || i < WEFT_STATS_ALL || i >= wf_rt.nvcpus)
+        return EINVAL;
+    memset(st, 0, sizeof *st);
+    for (int k = 0; k < wf_rt.nvcpus; k++)
+        if (i == WEFT_STATS_ALL || i == k)
+            add_vcpu(st, &wf_rt.vcpus[k]);
+    return 0;
+}
+
 uint64_t weft_now(void)
 {
     return wf_host_now();

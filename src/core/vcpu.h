@@ -36,8 +36,12 @@ struct wf_vcpu {
     uint32_t daemon_switches;       /* timer daemon's last look at switches */
     int host_tid;
 
-    /* Counters: written by the owner only (relaxed), read by anyone. */
+    /* Counters: written by the owner only (relaxed), read by anyone
+     * (weft_stats). npreempts, nio_* and noffloads wait for preemption and
+     * the I/O port; nstalls is written by the timer daemon only. */
     _Atomic uint64_t nswitches, nsteals, nparks, nwakeups;
+    _Atomic uint64_t npreempts, nio_submits, nio_completions, noffloads;
+    _Atomic uint64_t nstalls;
 } __attribute__((aligned(64)));
 
 #endif
