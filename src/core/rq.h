@@ -32,11 +32,14 @@ struct wf_prio_array {
 };
 
 #define WF_NEXT_STREAK 16
+#define WF_LIFO_MAX 256
 
 struct wf_rq {
     wf_spinlock_t lock;                    /* guards everything below */
     struct wf_thread *next;                /* the next slot (rq_arr NULL) */
     unsigned next_streak;                  /* picks from the slot in a row */
+    unsigned lifo_run;                     /* head insertions since a tail-queued
+                                              thread last ran */
     struct wf_prio_array *active, *expired;
     atomic_uint nr;                        /* threads queued; written under lock,
                                               read racily by thieves and idlers */
@@ -66,6 +69,17 @@ static inline void wf_fifo_push(struct wf_prio_array *a, struct wf_thread *t)
     a->bitmap |= 1u << t->prio;
 }
 
+/* Queue t at the head of its priority's FIFO. */
+static inline void wf_fifo_push_head(struct wf_prio_array *a, struct wf_thread *t)
+{
+    struct wf_fifo *f = &a->fifo[t->prio];
+    t->rq_next = f->head;
+    f->head = t;
+    if (!f->tail)
+        f->tail = t;
+    a->bitmap |= 1u << t->prio;
+}
+
 static inline struct wf_thread *wf_fifo_pop(struct wf_prio_array *a, int p)
 {
     struct wf_fifo *f = &a->fifo[p];
@@ -84,6 +98,7 @@ static inline struct wf_thread *wf_fifo_pop(struct wf_prio_array *a, int p)
  * weft_setpriority value now. */
 static inline void wf_rq_push(struct wf_rq *rq, struct wf_thread *t, int expired)
 {
+    t->rq_lifo = 0;
     t->prio = (uint8_t)atomic_load_explicit(&t->prio_want, memory_order_relaxed);
     t->in_expired = (uint8_t)expired;
     t->rq_arr = expired ? rq->expired : rq->active;
@@ -99,8 +114,19 @@ static inline void wf_rq_push_next(struct wf_rq *rq, struct wf_thread *t)
 {
     struct wf_thread *old = rq->next;
     if (old) {
+        /* Work first (Cilk): the displaced thread is the newest but one, so
+         * it goes to the head of its FIFO and a tree of spawns runs depth
+         * first. At most WF_LIFO_MAX in a row, counted until a thread
+         * queued at a tail runs, so tail threads wait a bounded time. */
         old->rq_arr = rq->active;
-        wf_fifo_push(old->rq_arr, old);
+        if (rq->lifo_run < WF_LIFO_MAX) {
+            rq->lifo_run++;
+            old->rq_lifo = 1;
+            wf_fifo_push_head(old->rq_arr, old);
+        } else {
+            old->rq_lifo = 0;
+            wf_fifo_push(old->rq_arr, old);
+        }
     }
     t->prio = (uint8_t)atomic_load_explicit(&t->prio_want, memory_order_relaxed);
     t->in_expired = 0;
@@ -145,6 +171,9 @@ static inline struct wf_thread *wf_rq_pop(struct wf_rq *rq)
         a = rq->active;
     }
     t = wf_fifo_pop(a, 31 - __builtin_clz(a->bitmap));
+    if (!t->rq_lifo)
+        rq->lifo_run = 0;
+    t->rq_lifo = 0;
 out:
     atomic_store_explicit(&rq->nr, atomic_load_explicit(&rq->nr, memory_order_relaxed) - 1,
                           memory_order_relaxed);

@@ -55,6 +55,7 @@ struct wf_thread {
                                      queue that holds or receives it */
     uint8_t flags;                /* WF_TF_*; fixed at creation */
     uint8_t in_expired;           /* queued on the expired array */
+    uint8_t rq_lifo;              /* queued at a FIFO's head (rq.h); under its rq lock */
     uint8_t detached;             /* under join_lock */
     uint8_t named;                /* name[] was set; else "weft-<id>" */
     uint8_t bound_counted;        /* bound, blocked, uncounted in bound_running;
