@@ -10,7 +10,12 @@
  * array, so a busy high-priority thread cannot starve lower ones forever.
  * A yield also goes to the expired array while a thread of its priority or
  * above waits there: a yield always lets its equals run first, even when
- * their slices ended at different jiffies.
+ * their slices ended at different jiffies. A thread just created or woken
+ * by the running one takes the queue's run-next slot, and the one it
+ * displaces goes to the head of its FIFO (rq.h): handing the vCPU to a
+ * fresh child or a woken partner costs no cache misses, and a tree of
+ * spawns runs depth first with few threads alive at once. Both are
+ * bounded (a streak of 16, a run of 256) so queued threads still get in.
  *
  * Switches are direct, thread to thread: the thread that gives up the vCPU
  * picks the next one itself and jumps straight to it. Only when nothing is
@@ -232,6 +237,9 @@ void wf_sched_start(struct wf_thread *t)
 
 static void bound_park(struct wf_thread *self, wf_spinlock_t *lock)
 {
+    /* The futex wait fails with EAGAIN when the waker was first: keep the
+     * caller's errno, as a switch keeps a vCPU thread's. */
+    int saved_errno = errno;
     uint64_t deadline = self->timer.deadline;
     /* A bound thread waiting without a deadline can no longer wake anyone. */
     int counted = !(self->flags & WF_TF_DAEMON) && !deadline;
@@ -255,6 +263,7 @@ static void bound_park(struct wf_thread *self, wf_spinlock_t *lock)
         }
     }
     self->timer.deadline = 0;
+    errno = saved_errno;
 }
 
 void wf_park(struct wf_thread *self, wf_spinlock_t *lock)
