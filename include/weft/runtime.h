@@ -2,6 +2,7 @@
 #ifndef WEFT_RUNTIME_H
 #define WEFT_RUNTIME_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -80,6 +81,15 @@ typedef struct weft_stats {
  * (it starts the runtime if needed); not from a signal handler before the
  * runtime has started. */
 int weft_stats(int vcpu, weft_stats_t *stats);
+
+/* The stall detector (off by default; docs/debugging.md). WEFT_STALL_MS=n
+ * in the environment: a weft thread that holds its vCPU n ms without
+ * switching is reported once to stderr with its id, name and backtrace,
+ * and counted in weft_stats' `stalls`. It uses the signal below, sent to
+ * the stalled vCPU's host thread and installed only when the detector is
+ * on; like any handled signal it makes a nanosleep or poll in progress
+ * there return EINTR. */
+#define WEFT_STALL_SIGNAL (SIGRTMAX - 1)
 
 /* Print every thread (id, name, group, state, wait channel, vCPU, priority,
  * stack used/size) and each vCPU's queues and counters. A snapshot taken

@@ -7,13 +7,16 @@
  * - marks a vCPU starving when it has not switched for a whole tick while
  *   threads wait in its queue, and wakes a parked vCPU to steal them (also
  *   whenever two or more threads wait in a busy vCPU's queue).
- * - every TRIM_TICKS, gives back the pages of cached stacks unused since.
+ * - every TRIM_TICKS, gives back the pages of cached stacks unused since;
+ * - with WEFT_STALL_MS set, reports a thread that has held its vCPU that
+ *   long without switching (src/debug/stall.c).
  * When every vCPU is idle it sleeps until one wakes up (wf_daemon_kick). */
 #define _GNU_SOURCE
 #include <time.h>
 
 #include "core/runtime.h"
 #include "core/sched.h"
+#include "debug/debug.h"
 #include "host/host.h"
 
 #define TRIM_TICKS 256 /* ~1/4 s: stacks unused that long give back pages */
@@ -29,6 +32,9 @@ static void tick(void)
         struct wf_vcpu *v = &wf_rt.vcpus[i];
         if (atomic_load(&v->idling))
             continue;
+        /* Acquire: pairs with the detector's start (its table is ready). */
+        if (__builtin_expect(atomic_load_explicit(&wf_debug_stall_ns, memory_order_acquire) != 0, 0))
+            wf_debug_stall_check(v, now);
         uint32_t polled = atomic_load_explicit(&v->timer_jiffy, memory_order_relaxed);
         if (atomic_load_explicit(&v->timers.next, memory_order_relaxed) <= now && j - polled >= 2)
             wf_timer_run_due(&v->timers, now);

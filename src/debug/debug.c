@@ -125,4 +125,7 @@ void wf_debug_start(void)
         sigquit_dump_start();
     if (env_on("WEFT_DUMP_AT_EXIT"))
         atexit(dump_at_exit);
+    const char *stall = getenv("WEFT_STALL_MS");
+    if (stall && *stall)
+        wf_debug_stall_start(strtol(stall, NULL, 10));
 }
