@@ -30,9 +30,11 @@
  * retried, unlocks do not wake another (a herd would only park again). The
  * woken thread clears WOKEN in the same CAS that takes the lock or marks
  * WAITERS before parking again, so the next unlock wakes the next waiter.
- * Whoever is woken from wq (by an unlock, a requeue or its pass-on) holds
- * this token; a timed-out holder of it gives it back by clearing WOKEN
- * only while the mutex is held (whose unlock then wakes someone).
+ * Whoever is woken from wq (by an unlock or a requeue) holds this token;
+ * one whose time runs out gives it back by clearing WOKEN while the mutex
+ * is held (whose unlock then wakes someone). A suspend or cancel never
+ * comes on top of a wake (both are decided under wq.lock), so an
+ * interrupted waiter holds no token.
  *
  * CONDVARS move their waiters onto wq (wf_waitq_requeue) under both
  * wq.locks, then wf_mutex_requeued sets WAITERS: an unlock after that
@@ -42,20 +44,22 @@
  * SPIN. Spinning helps only while the holder runs on another CPU: with
  * one vCPU a weft holder cannot run while we spin, and when our vCPU has
  * other runnable threads, parking at once lets them do useful work (Go's
- * rule too). So a weft thread spins only with two or more vCPUs and an
- * empty local run queue; a bound thread always spins (its park is a
- * futex sleep of several microseconds). Measured on the 2-core machine:
- * `bench/weft mutex 4|64` (threads queued on every vCPU) is as fast
- * without a spin (4.9-5.1 ns median of 11) as with 20-400 polls (5.1-5.7,
- * more spread); two threads that each do ~65 ns of work outside a short
- * critical section, one per vCPU, took 48 ns/op with 100 polls against
- * ~60 without and ~64 with 400-1000 (the spinner then hogs the line).
+ * rule too). A spinner also stops as soon as it sees WAITERS: others are
+ * parked already, so the lock is busy, and polling it only slows the
+ * holder by pulling its cache line away. A bound thread spins under the
+ * same WAITERS rule (its park is a futex sleep of microseconds).
+ * Measured on the 2-core machine (medians of 9-15 runs, noisy):
+ * - two weft threads, one per vCPU, each ~1 us of work outside a short
+ *   critical section: 214 ns/op with SPIN 100, 250 without, 331 for one
+ *   thread alone: the spin is what lets the two run in parallel;
+ * - bench/weft mutex 4 and 64 (every vCPU busy with lockers): 5.1 ns/op
+ *   either way; without the WAITERS rule the spin kept both vCPUs
+ *   fighting over the line in 1 run of 5 (11-14 ns/op).
  */
-#define SPIN 100
+#define SPIN 100 /* polls of the state word, a pause each */
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "core/intr.h"
 #include "core/rq.h"
@@ -63,17 +67,6 @@
 #include "core/waitq.h"
 #include "sync/deadline.h"
 #include "sync/mutex.h"
-
-/* Polls of the state word before parking (each with a pause). */
-static int spin_limit(void)
-{
-    static int limit = -1;
-    if (limit < 0) {
-        const char *e = getenv("WEFT_MUTEX_SPIN");
-        limit = e ? atoi(e) : SPIN;
-    }
-    return limit;
-}
 
 static inline uint32_t load(struct wf_mutex *m)
 {
@@ -111,9 +104,11 @@ static int spin(struct wf_mutex *m, uint32_t drop)
         (wf_rt.nvcpus < 2 || wf_rq_nr(&self->vcpu->rq) != 0))
         return 0;
     uint32_t s = load(m);
-    for (int i = spin_limit(); i > 0; i--) {
+    for (int i = SPIN; i > 0; i--) {
         if (try_take(m, &s, drop))
             return 1;
+        if (s & WF_M_WAITERS)
+            return 0; /* others already wait: queue behind them */
         wf_cpu_relax();
         s = load(m);
     }
