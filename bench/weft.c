@@ -6,7 +6,7 @@
  *   create_join         create a do-nothing thread + join it, one at a time
  *   create_join_batch   create 1000, then join 1000
  *   pingpong            token through two weft_sem_t (ns/round trip)
- *   mutex <threads>     weft has no mutex yet: prints n=0 error=no_mutex_yet
+ *   mutex <threads>     T threads hammer one weft_mutex_t: lock/inc/unlock (ns/lock)
  *   many <K>            K threads parked on a weft_sem_t: create ns + RSS/thread
  *   many_small <K>      the same with 2 KiB small stacks (weft_attr_setsmallstack)
  *   spawn_tree <n>      fib(n), each call spawns a thread for fib(n-1)
@@ -196,6 +196,57 @@ static int bench_pingpong(void)
     return 0;
 }
 
+/* ---- mutex: T threads hammer one mutex (the peers' shape) ---- */
+static weft_mutex_t mu = WEFT_MUTEX_INITIALIZER;
+static weft_barrier_t start_bar;
+static atomic_long at_start;
+static long counter;
+
+static void *mutex_worker(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&at_start, 1);
+    weft_barrier_wait(&start_bar);
+    for (long i = 0; i < iters; i++) {
+        weft_mutex_lock(&mu);
+        counter++;
+        weft_mutex_unlock(&mu);
+    }
+    return NULL;
+}
+
+static int bench_mutex(long nthreads)
+{
+    weft_t *ts = calloc(nthreads, sizeof *ts);
+    int rc;
+    if (!ts)
+        die("calloc", ENOMEM);
+    iters = 4000000 / nthreads;
+    if ((rc = weft_barrier_init(&start_bar, (unsigned)nthreads + 1)))
+        die("weft_barrier_init", rc);
+    for (long i = 0; i < nthreads; i++)
+        ts[i] = spawn(mutex_worker, NULL, NULL);
+    /* Without preemption the thread that opens the barrier keeps its vCPU:
+     * if a worker opened it, its whole loop could run before this thread
+     * read the clock. So come last (the serial thread goes on running),
+     * and read the clock before the barrier: never after work started. */
+    while (atomic_load(&at_start) < nthreads)
+        weft_yield();
+    double t0 = now_ns();
+    weft_barrier_wait(&start_bar);
+    for (long i = 0; i < nthreads; i++)
+        join(ts[i]);
+    double el = now_ns() - t0;
+    if (counter != nthreads * iters) {
+        fprintf(stderr, "mutex: counter %ld != %ld\n", counter, nthreads * iters);
+        return 1;
+    }
+    weft_barrier_destroy(&start_bar);
+    report(bench_name("mutex", "t", nthreads), IMPL, nthreads * iters, el, NULL);
+    free(ts);
+    return 0;
+}
+
 /* ---- many: K threads parked on one semaphore ---- */
 static weft_sem_t release_sem, all_parked;
 static atomic_long arrived, target = LONG_MAX;
@@ -337,12 +388,9 @@ static void *bench_thread(void *arg)
         j->rc = bench_create_join_batch();
     else if (!strcmp(b, "pingpong"))
         j->rc = bench_pingpong();
-    else if (!strcmp(b, "mutex")) {
-        /* weft_mutex_t does not exist yet: say so in the table */
-        printf("bench=%s impl=%s n=0 error=no_mutex_yet\n", bench_name("mutex", "t", j->p), IMPL);
-        fflush(stdout);
-        j->rc = 0;
-    } else if (!strcmp(b, "many"))
+    else if (!strcmp(b, "mutex"))
+        j->rc = bench_mutex(j->p);
+    else if (!strcmp(b, "many"))
         j->rc = bench_many(j->p, 0);
     else if (!strcmp(b, "many_small"))
         j->rc = bench_many(j->p, 1);
