@@ -13,15 +13,18 @@
  *   object. None is async-signal-safe.
  * - Timed calls take an absolute time. The *_clock* forms take the clock
  *   (CLOCK_REALTIME or CLOCK_MONOTONIC, else EINVAL); the *_timed* forms use
- *   CLOCK_REALTIME, like pthreads. A CLOCK_REALTIME time is converted to the
+ *   CLOCK_REALTIME, like pthreads (weft_cond_timedwait: the condvar's
+ *   clock). A CLOCK_REALTIME time is converted to the
  *   monotonic clock when the call starts to wait, so a later change of the
  *   system time does not move the deadline. ETIMEDOUT when the time passes
  *   (never early); EINVAL for tv_nsec outside [0, 1e9) when the call would
  *   have to wait (an object that is free at once is taken whatever the time).
- * - Interruption: a pending weft_suspend stops a waiting thread at once and
- *   it resumes waiting, to the same deadline, after weft_resume. A call
- *   marked "cancellation point" also ends a waiting thread that has a
- *   pending weft_cancel.
+ * - Interruption: a pending weft_suspend stops a waiting thread at once
+ *   (it leaves the queue, so it holds nobody up) and it waits again, to the
+ *   same deadline, after weft_resume (a condvar wait returns 0 instead, a
+ *   spurious wakeup; a barrier waiter whose generation completed meanwhile
+ *   returns). A call marked "cancellation point" also ends a waiting
+ *   thread that has a pending weft_cancel, with its cleanup handlers.
  * - Object sizes are no bigger than glibc's pthread types, so that the
  *   pthread layer can map those onto these. Treat them as opaque.
  * - A blocked thread shows in weft_dump with its wait channel, e.g.

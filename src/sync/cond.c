@@ -111,7 +111,7 @@ static int wait(struct wf_cond *c, struct wf_mutex *m, uint64_t deadline)
     wf_runtime_start_fast();
     struct wf_thread *self = wf_self();
     wf_spin_lock(&c->wq.lock);
-    if (atomic_load_explicit(&c->nwait, memory_order_relaxed) && c->mutex != m) {
+    if (!wf_waitq_empty(&c->wq) && c->mutex != m) {
         wf_spin_unlock(&c->wq.lock);
         return EINVAL;
     }
