@@ -6,6 +6,8 @@
  *   2. timer heap lock (wf_timer_heap.lock)       - arming under a wait lock
  *   3. run queue lock (wf_rq.lock)                - enqueue under a wait lock
  *   4. allocator locks (slot, stack, group registry), deadlock lock, dump lock
+ *   5. the trace's host-events lock (src/debug/trace.c) - a leaf, taken
+ *      by a wakeup from a host thread, possibly under a wait lock
  *
  * Held across a switch and released by the next context (sched.c): a wait
  * lock and the vCPU's run queue lock. The timer firing path drops the heap

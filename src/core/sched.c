@@ -81,6 +81,7 @@
 #include "core/sched.h"
 #include "core/group.h"
 #include "core/waitq.h"
+#include "debug/trace.h"
 #include "host/host.h"
 
 #define STEAL_MAX 256
@@ -155,6 +156,8 @@ static void switch_to(struct wf_vcpu *v, struct wf_thread *self,
     next->vcpu = v;
     atomic_store_explicit(&next->state, WF_RUNNING, memory_order_relaxed);
     count(&v->nswitches);
+    if (wf_trace_enabled())
+        wf_trace_switch(v, self, next, dying);
     wf_san_before(self, next, dying);
     wf_arch_switch(&self->sp, next->sp);
     after_switch(self);
@@ -214,6 +217,8 @@ static void enqueue(struct wf_vcpu *v, struct wf_thread *t, int next)
         wf_rq_push(&v->rq, t, 0);
     count(&v->nwakeups);
     wf_spin_unlock(&v->rq.lock);
+    if (wf_trace_enabled())
+        wf_trace_wake(v, t);
     kick(v);
 }
 
@@ -417,6 +422,8 @@ static unsigned steal(struct wf_vcpu *v)
                           atomic_load_explicit(&v->nsteals, memory_order_relaxed) + got,
                           memory_order_relaxed);
     wf_spin_unlock(&v->rq.lock);
+    if (wf_trace_enabled())
+        wf_trace_steal(v, best, got);
     if (got >= 2)
         wf_wake_one_idle(v); /* more than v can run at once: pass it on */
     return got;

@@ -37,6 +37,7 @@
 
 #include "core/runtime.h"
 #include "debug/debug.h"
+#include "debug/trace.h"
 #include "host/host.h"
 
 /* The gdb script's object must be linked wherever this one is. */
@@ -128,4 +129,5 @@ void wf_debug_start(void)
     const char *stall = getenv("WEFT_STALL_MS");
     if (stall && *stall)
         wf_debug_stall_start(strtol(stall, NULL, 10));
+    wf_trace_start(); /* WEFT_TRACE */
 }

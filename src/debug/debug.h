@@ -5,8 +5,8 @@
 #define WF_DEBUG_H
 
 /* Called once by the runtime's start (runtime.c), once the vCPUs and the
- * timer daemon are up. Reads WEFT_SIGQUIT_DUMP, WEFT_DUMP_AT_EXIT and
- * WEFT_STALL_MS; also
+ * timer daemon are up. Reads WEFT_SIGQUIT_DUMP, WEFT_DUMP_AT_EXIT,
+ * WEFT_STALL_MS and WEFT_TRACE (trace.h); also
  * links the gdb script into programs built with libweft.a. */
 void wf_debug_start(void);
 
