@@ -21,9 +21,15 @@ static void *sleeper(void *arg)
     return NULL;
 }
 
+static atomic_int started;
+
+/* The spawner's children wait (yielding) until all 8 have started: then
+ * one vCPU holds at least 4 of them, so their yields are real switches. */
 static void *yielder(void *arg)
 {
-    (void)arg;
+    atomic_fetch_add(&started, 1);
+    while (arg && atomic_load(&started) < 8)
+        WT_OK(weft_yield());
     for (int i = 0; i < 100; i++)
         WT_OK(weft_yield());
     return NULL;
@@ -35,7 +41,7 @@ static void *spawner(void *arg)
     (void)arg;
     weft_t t[8];
     for (int i = 0; i < 8; i++)
-        WT_OK(weft_create(&t[i], NULL, yielder, NULL));
+        WT_OK(weft_create(&t[i], NULL, yielder, (void *)1));
     for (int i = 0; i < 8; i++)
         WT_OK(weft_join(t[i], NULL));
     return NULL;
@@ -113,6 +119,17 @@ WT_TEST(records_events)
     WT_CONTAINS(t, "\"end\":\"exit\"");
     WT_CONTAINS(t, "\"cat\":\"wake\"");
     WT_CONTAINS(t, "\"weft_dropped\":0");
+    /* An unnamed thread on a reused record is weft-<id>, not its
+     * predecessor's name. */
+    const char *pat = "\"name\":\"tr-yielder\",\"args\":{\"thread\":";
+    unsigned long long first_id = 0;
+    for (const char *p = t; (p = strstr(p, pat)); p += strlen(pat)) {
+        unsigned long long id = strtoull(p + strlen(pat), NULL, 10);
+        if (!first_id)
+            first_id = id;
+        WT_EQ(id, first_id);
+    }
+    WT_NE(first_id, 0);
     printf("steals recorded: %s\n", strstr(t, "\"cat\":\"steal\"") ? "yes" : "none this run");
     free(t);
 

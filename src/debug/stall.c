@@ -107,7 +107,7 @@ static void on_stall_signal(int sig)
                           memory_order_relaxed);
     char name[WEFT_NAME_MAX + 1];
     memcpy(name, t->name, WEFT_NAME_MAX); /* racy with setname: a dump's read */
-    name[WEFT_NAME_MAX] = '\0';
+    name[t->named ? WEFT_NAME_MAX : 0] = '\0'; /* unnamed: a stale name[] */
     char buf[256], *p = buf, *end = buf + sizeof buf - 1;
     p = put_str(p, end, "weft: stall: thread ");
     p = put_u64(p, end, t->id);

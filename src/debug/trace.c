@@ -87,7 +87,10 @@ static void publish(struct buf *b)
 static void copy_name(char *dst, const struct wf_thread *t)
 {
     wf_san_racy_reads_begin(); /* setname may write it meanwhile, as for dumps */
-    memcpy(dst, t->name, WEFT_NAME_MAX);
+    if (t->named) /* else name[] holds a previous owner's name */
+        memcpy(dst, t->name, WEFT_NAME_MAX);
+    else
+        dst[0] = '\0'; /* written out as weft-<id> */
     wf_san_racy_reads_end();
     dst[WEFT_NAME_MAX - 1] = '\0';
 }
