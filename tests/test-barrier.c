@@ -5,34 +5,6 @@
  * Knobs: threads=<n>, generations=<n>. */
 #include "runner.h"
 
-/* Start a plain pthread running fn(arg) once it has been adopted (its
- * first weft call), one adoption at a time: concurrent adoptions race
- * inside the core (wf_host_on_exit), which ThreadSanitizer reports. */
-struct host_start {
-    void *(*fn)(void *);
-    void *arg;
-    atomic_int adopted;
-};
-
-static void *host_trampoline(void *p)
-{
-    struct host_start *h = p;
-    void *(*fn)(void *) = h->fn;
-    void *arg = h->arg;
-    weft_self();
-    atomic_store(&h->adopted, 1);
-    return fn(arg);
-}
-
-static void host_create(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    struct host_start h = {fn, arg, 0};
-    weft_self(); /* the caller first */
-    WT_EQ(pthread_create(t, NULL, host_trampoline, &h), 0);
-    while (!atomic_load(&h.adopted))
-        sched_yield();
-}
-
 WT_TEST(errors)
 {
     weft_barrier_t b;
@@ -95,7 +67,7 @@ static void generations(int nvcpus, int nhost)
     pthread_t *h = calloc((size_t)nthreads, sizeof *h);
     for (int i = 0; i < nthreads; i++) {
         if (i < nhost)
-            host_create(&h[i], host_participant, NULL);
+            WT_EQ(pthread_create(&h[i], NULL, host_participant, NULL), 0);
         else
             WT_OK(weft_create(&t[i], NULL, participant, NULL));
     }

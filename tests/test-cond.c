@@ -6,34 +6,6 @@
  * Knobs: producers=<n>, consumers=<n>, items=<n>. */
 #include "runner.h"
 
-/* Start a plain pthread running fn(arg) once it has been adopted (its
- * first weft call), one adoption at a time: concurrent adoptions race
- * inside the core (wf_host_on_exit), which ThreadSanitizer reports. */
-struct host_start {
-    void *(*fn)(void *);
-    void *arg;
-    atomic_int adopted;
-};
-
-static void *host_trampoline(void *p)
-{
-    struct host_start *h = p;
-    void *(*fn)(void *) = h->fn;
-    void *arg = h->arg;
-    weft_self();
-    atomic_store(&h->adopted, 1);
-    return fn(arg);
-}
-
-static void host_create(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    struct host_start h = {fn, arg, 0};
-    weft_self(); /* the caller first */
-    WT_EQ(pthread_create(t, NULL, host_trampoline, &h), 0);
-    while (!atomic_load(&h.adopted))
-        sched_yield();
-}
-
 static struct timespec after(clockid_t clock, uint64_t ns)
 {
     struct timespec ts;
@@ -618,13 +590,13 @@ static void producers_consumers(int nvcpus, int nhost)
     pthread_t *ph = calloc((size_t)np, sizeof *ph), *ch = calloc((size_t)nc, sizeof *ch);
     for (int i = 0; i < nc; i++) {
         if (i < nhost)
-            host_create(&ch[i], host_consumer, NULL);
+            WT_EQ(pthread_create(&ch[i], NULL, host_consumer, NULL), 0);
         else
             WT_OK(weft_create(&ct[i], NULL, consumer, NULL));
     }
     for (int i = 0; i < np; i++) {
         if (i < nhost)
-            host_create(&ph[i], host_producer, (void *)(intptr_t)i);
+            WT_EQ(pthread_create(&ph[i], NULL, host_producer, (void *)(intptr_t)i), 0);
         else
             WT_OK(weft_create(&pt[i], NULL, producer, (void *)(intptr_t)i));
     }

@@ -8,34 +8,6 @@
  * leak by the leak checker at process exit). */
 #include "runner.h"
 
-/* Start a plain pthread running fn(arg) once it has been adopted (its
- * first weft call), one adoption at a time: concurrent adoptions race
- * inside the core (wf_host_on_exit), which ThreadSanitizer reports. */
-struct host_start {
-    void *(*fn)(void *);
-    void *arg;
-    atomic_int adopted;
-};
-
-static void *host_trampoline(void *p)
-{
-    struct host_start *h = p;
-    void *(*fn)(void *) = h->fn;
-    void *arg = h->arg;
-    weft_self();
-    atomic_store(&h->adopted, 1);
-    return fn(arg);
-}
-
-static void host_create(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    struct host_start h = {fn, arg, 0};
-    weft_self(); /* the caller first */
-    WT_EQ(pthread_create(t, NULL, host_trampoline, &h), 0);
-    while (!atomic_load(&h.adopted))
-        sched_yield();
-}
-
 WT_TEST(errors_and_limits)
 {
     static weft_key_t keys[WEFT_KEYS_MAX + 1];
@@ -146,7 +118,7 @@ WT_TEST(destructors_at_exit)
     for (int i = 0; i < NT; i++)
         WT_OK(weft_create(&t[i], NULL, i % 2 ? exits : returns, NULL));
     pthread_t h;
-    host_create(&h, host_exits, NULL);
+    WT_EQ(pthread_create(&h, NULL, host_exits, NULL), 0);
     for (int i = 0; i < NT; i++)
         WT_OK(weft_join(t[i], NULL));
     WT_EQ(pthread_join(h, NULL), 0);

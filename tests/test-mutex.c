@@ -6,34 +6,6 @@
  * Knobs: threads=<n>, iterations=<n>. */
 #include "runner.h"
 
-/* Start a plain pthread running fn(arg) once it has been adopted (its
- * first weft call), one adoption at a time: concurrent adoptions race
- * inside the core (wf_host_on_exit), which ThreadSanitizer reports. */
-struct host_start {
-    void *(*fn)(void *);
-    void *arg;
-    atomic_int adopted;
-};
-
-static void *host_trampoline(void *p)
-{
-    struct host_start *h = p;
-    void *(*fn)(void *) = h->fn;
-    void *arg = h->arg;
-    weft_self();
-    atomic_store(&h->adopted, 1);
-    return fn(arg);
-}
-
-static void host_create(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    struct host_start h = {fn, arg, 0};
-    weft_self(); /* the caller first */
-    WT_EQ(pthread_create(t, NULL, host_trampoline, &h), 0);
-    while (!atomic_load(&h.adopted))
-        sched_yield();
-}
-
 /* An absolute time ns from now on clock. */
 static struct timespec after(clockid_t clock, uint64_t ns)
 {
@@ -517,7 +489,7 @@ WT_TEST(foreign_threads)
         pthread_t h[NH];
         weft_t w[NW];
         for (int i = 0; i < NH; i++)
-            host_create(&h[i], host_contender, (void *)(intptr_t)n);
+            WT_EQ(pthread_create(&h[i], NULL, host_contender, (void *)(intptr_t)n), 0);
         for (int i = 0; i < NW; i++)
             WT_OK(weft_create(&w[i], NULL, contender, (void *)(intptr_t)n));
         host_contender((void *)(intptr_t)n); /* main too */

@@ -6,34 +6,6 @@
  * Knobs: threads=<n>, iterations=<n>, ms=<n> (writer_not_starved). */
 #include "runner.h"
 
-/* Start a plain pthread running fn(arg) once it has been adopted (its
- * first weft call), one adoption at a time: concurrent adoptions race
- * inside the core (wf_host_on_exit), which ThreadSanitizer reports. */
-struct host_start {
-    void *(*fn)(void *);
-    void *arg;
-    atomic_int adopted;
-};
-
-static void *host_trampoline(void *p)
-{
-    struct host_start *h = p;
-    void *(*fn)(void *) = h->fn;
-    void *arg = h->arg;
-    weft_self();
-    atomic_store(&h->adopted, 1);
-    return fn(arg);
-}
-
-static void host_create(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-    struct host_start h = {fn, arg, 0};
-    weft_self(); /* the caller first */
-    WT_EQ(pthread_create(t, NULL, host_trampoline, &h), 0);
-    while (!atomic_load(&h.adopted))
-        sched_yield();
-}
-
 static struct timespec after(clockid_t clock, uint64_t ns)
 {
     struct timespec ts;
@@ -462,7 +434,7 @@ static void stress(int nvcpus, int nhost)
     weft_t *t = calloc((size_t)nt, sizeof *t);
     pthread_t h[4];
     for (int i = 0; i < nhost; i++)
-        host_create(&h[i], host_stress_thread, (void *)(intptr_t)(n / 4));
+        WT_EQ(pthread_create(&h[i], NULL, host_stress_thread, (void *)(intptr_t)(n / 4)), 0);
     for (int i = 0; i < nt; i++)
         WT_OK(weft_create(&t[i], NULL, stress_thread, (void *)(intptr_t)n));
     for (int i = 0; i < nt; i++)
