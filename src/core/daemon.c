@@ -10,7 +10,9 @@
  * - every TRIM_TICKS, gives back the pages of cached stacks unused since;
  * - with WEFT_STALL_MS set, reports a thread that has held its vCPU that
  *   long without switching (src/debug/stall.c).
- * When every vCPU is idle it sleeps until one wakes up (wf_daemon_kick). */
+ * When every vCPU is idle it runs the deadlock check (deadlock.c), then
+ * sleeps until a vCPU wakes up or a bound thread starts to wait
+ * (wf_daemon_kick). */
 #define _GNU_SOURCE
 #include <time.h>
 
@@ -59,8 +61,14 @@ static void *daemon_main(void *arg)
     for (;;) {
         if (atomic_load(&wf_rt.nidle) == wf_rt.nvcpus) {
             atomic_store(&wf_rt.daemon_word, 1);
-            if (atomic_load(&wf_rt.nidle) == wf_rt.nvcpus)
+            if (atomic_load(&wf_rt.nidle) == wf_rt.nvcpus) {
+                /* The deadlock check waits 20 ms for the state to settle:
+                 * done here, where nobody waits for us, never by a vCPU
+                 * (it would be deaf to new work meanwhile). A kick during
+                 * the check clears daemon_word, so the wait below returns. */
+                wf_deadlock_check();
                 wf_host_futex_wait((int *)&wf_rt.daemon_word, 1, 0);
+            }
             atomic_store(&wf_rt.daemon_word, 0);
         }
         nanosleep(&ms, NULL);

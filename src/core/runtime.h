@@ -49,7 +49,8 @@ struct wf_thread *wf_daemon_record(const char *name);
 void wf_daemon_start(void);
 void wf_daemon_kick(void);
 
-/* Deadlock check: called when the last possible waker goes to sleep. */
+/* Deadlock check: run by the timer daemon whenever every vCPU is idle (a
+ * bound thread that starts to wait kicks the daemon). */
 void wf_deadlock_check(void);
 
 /* Milliseconds of timeslice for a priority. */

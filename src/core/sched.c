@@ -253,7 +253,7 @@ static void bound_park(struct wf_thread *self, wf_spinlock_t *lock)
     self->bound_counted = (uint8_t)counted;
     wf_spin_unlock(lock);
     if (counted && atomic_fetch_sub(&wf_rt.bound_running, 1) == 1)
-        wf_deadlock_check();
+        wf_daemon_kick(); /* it runs the deadlock check if all is idle */
     while (atomic_load_explicit(&self->state, memory_order_acquire) == WF_BLOCKED) {
         int r = wf_host_futex_wait((int *)&self->state, WF_BLOCKED, deadline);
         if (r == -ETIMEDOUT) {
@@ -472,8 +472,6 @@ static void idle_wait(struct wf_vcpu *v)
     atomic_fetch_add(&wf_rt.nparked, 1);
     if (!work_after_parked(v)) {
         uint64_t deadline = atomic_load_explicit(&v->timers.next, memory_order_relaxed);
-        if (atomic_load(&wf_rt.nidle) == wf_rt.nvcpus)
-            wf_deadlock_check();
         count(&v->nparks);
         while (atomic_load(&v->parked))
             if (wf_host_futex_wait((int *)&v->parked, 1,
