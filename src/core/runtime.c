@@ -13,6 +13,7 @@
 #include "core/intr.h"
 #include "core/runtime.h"
 #include "core/sanitizer.h"
+#include "sync/key.h"
 #include "core/sched.h"
 #include "debug/debug.h"
 #include "host/host.h"
@@ -201,6 +202,9 @@ void wf_runtime_ensure(void)
 static void unadopt(void *arg)
 {
     struct wf_thread *t = arg;
+    /* A host thread that ends without weft_exit: its key destructors run
+     * now, while it is still a weft thread (they may call weft). */
+    wf_keys_exit(t);
     atomic_fetch_sub(&wf_rt.bound_running, 1);
     atomic_fetch_sub(&wf_rt.bound_alive, 1);
     wf_spin_lock(&t->join_lock);
