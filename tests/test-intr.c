@@ -444,14 +444,25 @@ static void *mark_started(void *arg)
     return NULL;
 }
 
+/* Creates and suspends from a weft thread on the only vCPU, which it keeps
+ * until weft_sleep: the new thread cannot have run by then. (Created from
+ * the host main thread, the idle vCPU could start it before the suspend.) */
+static void *create_suspended(void *arg)
+{
+    weft_t *t = arg;
+    WT_OK(weft_create(t, NULL, mark_started, NULL)); /* queued on vCPU 0 */
+    WT_OK(weft_suspend(*t));
+    return NULL;
+}
+
 /* suspended before it ever ran: it does not start until resumed */
 WT_TEST(suspend_unstarted)
 {
     wt_start(1, WEFT_DEADLOCK_ABORT);
-    weft_t t;
+    weft_t c, t;
     atomic_store(&started, 0);
-    WT_OK(weft_create(&t, NULL, mark_started, NULL)); /* queued on vCPU 0 */
-    WT_OK(weft_suspend(t));
+    WT_OK(weft_create(&c, NULL, create_suspended, &t));
+    WT_OK(weft_join(c, NULL));
     weft_sleep(30 * WT_MS);
     WT_EQ(atomic_load(&started), 0);
     WT_OK(weft_resume(t));
