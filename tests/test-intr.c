@@ -428,8 +428,8 @@ WT_TEST(suspend_self)
     weft_t t;
     atomic_store(&self_phase, 0);
     WT_OK(weft_create(&t, NULL, suspend_self, NULL));
-    WT_WAIT_UNTIL(atomic_load(&self_phase) == 1, 10);
-    weft_sleep(30 * WT_MS);
+    WT_WAIT_UNTIL(dump_has("suspended"), 10); /* it stopped itself */
+    weft_sleep(10 * WT_MS);
     WT_EQ(atomic_load(&self_phase), 1);
     WT_OK(weft_resume(t));
     WT_OK(weft_join(t, NULL));
