@@ -76,6 +76,7 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     wf_host_stack_bounds(&lo, &t->stack.size);
     t->stack.lo = lo;
     t->stack.guarded = 0;
+    t->stack.vg_id = 0;
     t->host_tid = wf_host_tid();
     snprintf(t->name, WEFT_NAME_MAX, "%s", name);
     t->named = 1;

@@ -1,5 +1,8 @@
 /* sanitizer.h - tell AddressSanitizer and ThreadSanitizer about stack
- * switches through their fiber APIs; nothing in a normal build. */
+ * switches through their fiber APIs; nothing in a normal build. Valgrind
+ * learns of every thread stack when it is handed out and given back
+ * (client requests: a few instructions outside valgrind, none of them on
+ * the switch path), when <valgrind/valgrind.h> was there at build time. */
 #ifndef WF_SANITIZER_H
 #define WF_SANITIZER_H
 
@@ -22,6 +25,10 @@
 
 #ifdef WF_ASAN
 #include <sanitizer/asan_interface.h>
+#endif
+#ifdef WF_HAVE_VALGRIND
+#include <valgrind/memcheck.h>
+#include <valgrind/valgrind.h>
 #endif
 #ifdef WF_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -104,6 +111,34 @@ static inline void wf_san_stack_reuse(void *lo, size_t size)
     __asan_unpoison_memory_region(lo, size);
 #endif
     (void)lo; (void)size;
+}
+
+/* A stack is handed to a thread: memcheck would take the first switch onto
+ * it for a huge stack change (and report accesses below the old SP).
+ * vg_id is valgrind's id + 1 (its ids start at 0), 0 when not registered;
+ * outside valgrind the request returns 0, so 1 is stored, harmlessly. */
+static inline void wf_san_stack_register(struct wf_stack *s)
+{
+#ifdef WF_HAVE_VALGRIND
+    s->vg_id = (unsigned)VALGRIND_STACK_REGISTER(s->lo, s->lo + s->size) + 1;
+#else
+    s->vg_id = 0;
+#endif
+}
+
+/* A stack is given back (cached or unmapped). A user stack goes back to
+ * its owner, who may read or free it: memcheck marked what the thread's
+ * returns popped as no-access, so its bytes are made ordinary memory again. */
+static inline void wf_san_stack_deregister(struct wf_stack *s)
+{
+#ifdef WF_HAVE_VALGRIND
+    if (s->vg_id) {
+        VALGRIND_STACK_DEREGISTER(s->vg_id - 1);
+        if (s->kind == WF_STACK_USER)
+            VALGRIND_MAKE_MEM_DEFINED(s->lo, s->size);
+    }
+#endif
+    s->vg_id = 0;
 }
 
 #endif

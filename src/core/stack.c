@@ -279,11 +279,14 @@ int wf_stack_alloc(struct wf_stack *s, int kind, size_t size, void *user)
         *(uint64_t *)s->lo = s->canary;
     }
     wf_san_stack_reuse(s->lo, s->size);
+    wf_san_stack_register(s);
     return 0;
 }
 
 void wf_stack_free(struct wf_stack *s)
 {
+    if (s->kind != WF_STACK_HOST)
+        wf_san_stack_deregister(s);
     switch (s->kind) {
     case WF_STACK_POOL:
         pool_free(s);

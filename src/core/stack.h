@@ -22,6 +22,7 @@ struct wf_stack {
     uint64_t canary;   /* expected value of *(uint64_t *)lo */
     uint8_t kind;
     uint8_t guarded;   /* a PROT_NONE page sits just below lo */
+    unsigned vg_id;    /* valgrind's stack id + 1 while registered (sanitizer.h) */
 };
 
 struct wf_vcpu;
