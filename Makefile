@@ -5,10 +5,15 @@
 #   make test            build, then run the tests (ctest) in build/
 #   make test-asan       the same under AddressSanitizer, in build-asan/
 #   make test-tsan       the same under ThreadSanitizer, in build-tsan/
+#   make test-valgrind   most tests under valgrind's memcheck, in
+#                        build-valgrind/ (-O1 -g; tools/valgrind-test runs each
+#                        test program; labels big, gdb, debug, stall and trace
+#                        are left out: valgrind runs one thread at a time and
+#                        ~50x slower, and gdb cannot attach under it)
 #   make bench           weft against the peer implementations (bench/run.sh;
 #                        RUNS=1 ONCE=0 QUICK=1 make bench for a quick look)
 #   make install PREFIX=/some/where    (default /usr/local)
-#   make clean           remove build/, build-asan/ and build-tsan/
+#   make clean           remove build/ and the build-* directories
 #
 # Variables: BUILD_TYPE (Release; the sanitizer builds use RelWithDebInfo),
 # CMAKE_ARGS (extra configure arguments), BUILD_JOBS (parallel compile jobs:
@@ -31,6 +36,7 @@ WEFT_TEST_SCALE ?= 10
 BUILD      := build
 BUILD_ASAN := build-asan
 BUILD_TSAN := build-tsan
+BUILD_VG   := build-valgrind
 CTEST_ARGS := --output-on-failure -j2
 
 # configure(dir, build type, extra cmake arguments): once, when dir has no cache
@@ -74,6 +80,23 @@ test-tsan:
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  $(SETARCH) $(CTEST) --test-dir $(BUILD_TSAN) $(CTEST_ARGS)
 
+# Valgrind: every test program through tools/valgrind-test (memcheck; any
+# error fails the test). Scaled-down workloads, timeouts x10. Left out:
+# the labels in VG_EXCLUDE, and sched.fpu_control_per_thread (valgrind
+# ignores the MXCSR and x87 rounding modes the test sets).
+VG_EXCLUDE := big|gdb|debug|stall|trace
+VG_EXCLUDE_TESTS := ^sched\.fpu_control_per_thread$$
+VG_CMAKE_ARGS := -DWEFT_TEST_TIMEOUT_FACTOR=10 -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
+  -DWEFT_BUILD_EXAMPLES=OFF -DWEFT_BUILD_BENCH=OFF \
+  -DCMAKE_CROSSCOMPILING_EMULATOR=$(CURDIR)/tools/valgrind-test
+test-valgrind:
+	@command -v valgrind >/dev/null || { echo "make test-valgrind: no valgrind" >&2; exit 1; }
+	@$(call configure,$(BUILD_VG),Debug,$(VG_CMAKE_ARGS))
+	$(CMAKE) --build $(BUILD_VG) -j $(BUILD_JOBS)
+	WEFT_TEST_SCALE=$(WEFT_TEST_SCALE) \
+	  $(CTEST) --test-dir $(BUILD_VG) $(CTEST_ARGS) -LE '^($(VG_EXCLUDE))$$' \
+	  -E '$(VG_EXCLUDE_TESTS)'
+
 bench: all
 	BUILD_DIR=$(CURDIR)/$(BUILD) bench/run.sh
 
@@ -81,6 +104,6 @@ install: all
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_VG)
 
-.PHONY: all run test test-asan test-tsan bench install clean
+.PHONY: all run test test-asan test-tsan test-valgrind bench install clean
