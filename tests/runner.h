@@ -366,6 +366,25 @@ WT_HELPER char *wt_dump_string(void)
     return buf;
 }
 
+/* How often needle occurs in a fresh weft_dump. */
+WT_HELPER int wt_dump_count(const char *needle)
+{
+    char *d = wt_dump_string();
+    int n = 0;
+    for (const char *p = d; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    free(d);
+    return n;
+}
+
+/* How many threads the dump shows waiting on obj, a "kind" object. */
+WT_HELPER int wt_dump_waiting_on(const char *kind, const void *obj)
+{
+    char want[64];
+    snprintf(want, sizeof want, "%s(%p)", kind, obj);
+    return wt_dump_count(want);
+}
+
 /* ---- running a function in a child process (crash tests) ---- */
 struct wt_child {
     int status;      /* from waitpid */

@@ -16,25 +16,6 @@ static struct timespec after(clockid_t clock, uint64_t ns)
     return ts;
 }
 
-/* Occurrences of needle in hay. */
-static int count_in(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
-static int dump_count(const char *kind, const void *obj)
-{
-    char want[64];
-    snprintf(want, sizeof want, "%s(%p)", kind, obj);
-    char *d = wt_dump_string();
-    int n = count_in(d, want);
-    free(d);
-    return n;
-}
-
 WT_TEST(attributes_and_errors)
 {
     weft_condattr_t a;
@@ -123,7 +104,7 @@ static void *waiter(void *arg)
     go--;
     WT_EQ(atomic_fetch_add(&holding, 1), 0); /* it owns the mutex */
     if (arg) {
-        int parked = dump_count("mutex", &mu);
+        int parked = wt_dump_waiting_on("mutex", &mu);
         WT_GE(parked, nwaiters - released - 2);
         weft_sleep(WT_MS); /* hold it a while: the others stay parked */
     }
@@ -152,7 +133,7 @@ WT_TEST(signal_releases_one)
     enum { N = 8 };
     weft_t t[N];
     start_waiters(t, N, NULL);
-    WT_EQ(dump_count("cond", &cv), N);
+    WT_EQ(wt_dump_waiting_on("cond", &cv), N);
     for (int k = 1; k <= N; k++) {
         WT_OK(weft_mutex_lock(&mu));
         go++;
@@ -185,8 +166,8 @@ WT_TEST(broadcast_requeues)
     WT_OK(weft_mutex_lock(&mu));
     go = N;
     WT_OK(weft_cond_broadcast(&cv));
-    WT_EQ(dump_count("cond", &cv), 0);
-    WT_EQ(dump_count("mutex", &mu), N);
+    WT_EQ(wt_dump_waiting_on("cond", &cv), 0);
+    WT_EQ(wt_dump_waiting_on("mutex", &mu), N);
     WT_OK(weft_cond_destroy(&cv)); /* nobody waits on it any more */
     WT_OK(weft_cond_init(&cv, NULL));
     WT_OK(weft_mutex_unlock(&mu));
@@ -219,7 +200,7 @@ WT_TEST(destroy_busy_and_other_mutex)
     weft_t t;
     start_waiters(&t, 1, NULL);
     WT_ERR(weft_cond_destroy(&cv), EBUSY);
-    WT_EQ(dump_count("cond", &cv), 1);
+    WT_EQ(wt_dump_waiting_on("cond", &cv), 1);
     WT_OK(weft_mutex_lock(&other));
     WT_ERR(weft_cond_wait(&cv, &other), EINVAL); /* not the waiters' mutex */
     WT_OK(weft_mutex_unlock(&other));
@@ -405,11 +386,11 @@ WT_TEST(cancel_waiter)
             atomic_store(&arrived, 0);
             atomic_store(&cleanup_ran, 0);
             WT_OK(weft_create(&t, NULL, cancellable_waiter, timed ? (void *)1 : NULL));
-            WT_WAIT_UNTIL(dump_count("cond", &cv) == 1, 10);
+            WT_WAIT_UNTIL(wt_dump_waiting_on("cond", &cv) == 1, 10);
             if (moved) {
                 WT_OK(weft_mutex_lock(&em));
                 WT_OK(weft_cond_broadcast(&cv));
-                WT_EQ(dump_count("mutex", &em), 1);
+                WT_EQ(wt_dump_waiting_on("mutex", &em), 1);
                 WT_OK(weft_cancel(t));
                 weft_sleep(10 * WT_MS); /* it relocks first: we hold it */
                 WT_EQ(atomic_load(&cleanup_ran), 0);
@@ -450,9 +431,9 @@ WT_TEST(suspend_waiter)
     atomic_store(&suspended_waiter_out, 0);
     go = 0;
     WT_OK(weft_create(&t, NULL, waiter_for_go, NULL));
-    WT_WAIT_UNTIL(dump_count("cond", &cv) == 1, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("cond", &cv) == 1, 10);
     WT_OK(weft_suspend(t));
-    WT_WAIT_UNTIL(dump_count("cond", &cv) == 0, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("cond", &cv) == 0, 10);
     char *d;
     for (;;) { /* stopped, and off the condvar */
         d = wt_dump_string();

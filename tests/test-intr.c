@@ -16,14 +16,6 @@ static void log_handler(void *arg)
         atomic_store(&log_buf[i], (int)(intptr_t)arg);
 }
 
-static int dump_has(const char *what)
-{
-    char *d = wt_dump_string();
-    int yes = strstr(d, what) != NULL;
-    free(d);
-    return yes;
-}
-
 /* ---- cancellation ---- */
 
 static void *sleep_long_with_handlers(void *arg)
@@ -94,7 +86,7 @@ WT_TEST(cancel_joiner)
     WT_OK(weft_sem_init(&never, 0));
     WT_OK(weft_create(&target, NULL, wait_never, NULL));
     WT_OK(weft_create(&joiner, NULL, join_arg, &target));
-    WT_WAIT_UNTIL(dump_has("join("), 10); /* the joiner is in its join */
+    WT_WAIT_UNTIL(wt_dump_count("join(") > 0, 10); /* the joiner is in its join */
     WT_ERR(weft_join(target, NULL), EINVAL); /* the joiner has it */
     WT_OK(weft_cancel(joiner));
     void *res = NULL;
@@ -402,7 +394,7 @@ WT_TEST(suspend_joiner)
     WT_OK(weft_sem_init(&never, 0));
     WT_OK(weft_create(&target, NULL, wait_never, NULL));
     WT_OK(weft_create(&joiner, NULL, join_and_record, &target));
-    WT_WAIT_UNTIL(dump_has("join("), 10);
+    WT_WAIT_UNTIL(wt_dump_count("join(") > 0, 10);
     WT_OK(weft_suspend(joiner));
     weft_sleep(10 * WT_MS);
     WT_OK(weft_sem_post(&never)); /* target ends while the joiner is stopped */
@@ -428,7 +420,7 @@ WT_TEST(suspend_self)
     weft_t t;
     atomic_store(&self_phase, 0);
     WT_OK(weft_create(&t, NULL, suspend_self, NULL));
-    WT_WAIT_UNTIL(dump_has("suspended"), 10); /* it stopped itself */
+    WT_WAIT_UNTIL(wt_dump_count("suspended") > 0, 10); /* it stopped itself */
     weft_sleep(10 * WT_MS);
     WT_EQ(atomic_load(&self_phase), 1);
     WT_OK(weft_resume(t));

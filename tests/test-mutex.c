@@ -503,28 +503,6 @@ WT_TEST(foreign_threads)
 }
 
 /* ---- interruption: suspend and cancel of a waiter ---- */
-static int dump_count(const char *kind, const void *obj)
-{
-    char want[64];
-    snprintf(want, sizeof want, "%s(%p)", kind, obj);
-    char *d = wt_dump_string();
-    int n = 0;
-    for (const char *p = d; (p = strstr(p, want)); p += strlen(want))
-        n++;
-    free(d);
-    return n;
-}
-
-static int suspended_count(void)
-{
-    char *d = wt_dump_string();
-    int n = 0;
-    for (const char *p = d; (p = strstr(p, "suspended")); p++)
-        n++;
-    free(d);
-    return n;
-}
-
 static atomic_int got_it;
 
 static void *lock_then_testcancel(void *arg)
@@ -546,19 +524,19 @@ WT_TEST(interrupted_waiter)
     atomic_store(&got_it, 0);
     WT_OK(weft_mutex_lock(&held));
     WT_OK(weft_create(&t, NULL, lock_then_testcancel, NULL));
-    WT_WAIT_UNTIL(dump_count("mutex", &held) == 1, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("mutex", &held) == 1, 10);
     WT_OK(weft_suspend(t));
-    WT_WAIT_UNTIL(suspended_count() == 1, 10);
-    WT_EQ(dump_count("mutex", &held), 0);
+    WT_WAIT_UNTIL(wt_dump_count("suspended") == 1, 10);
+    WT_EQ(wt_dump_waiting_on("mutex", &held), 0);
     WT_OK(weft_mutex_unlock(&held));
     weft_sleep(10 * WT_MS);
     WT_EQ(atomic_load(&got_it), 0);     /* stopped */
     WT_OK(weft_mutex_lock(&held));      /* and not in the way */
     WT_OK(weft_resume(t));
-    WT_WAIT_UNTIL(dump_count("mutex", &held) == 1, 10); /* waits again */
+    WT_WAIT_UNTIL(wt_dump_waiting_on("mutex", &held) == 1, 10); /* waits again */
     WT_OK(weft_cancel(t));
     weft_sleep(10 * WT_MS);
-    WT_EQ(dump_count("mutex", &held), 1); /* still waits: no cancel point */
+    WT_EQ(wt_dump_waiting_on("mutex", &held), 1); /* still waits: no cancel point */
     WT_OK(weft_mutex_unlock(&held));
     void *r;
     WT_OK(weft_join(t, &r));
@@ -582,17 +560,17 @@ WT_TEST(interrupted_timed_waiter)
     WT_OK(weft_mutex_init(&held, NULL));
     WT_OK(weft_mutex_lock(&held));
     WT_OK(weft_create(&t, NULL, timed_lock_long, (void *)(uintptr_t)(10000 * WT_MS)));
-    WT_WAIT_UNTIL(dump_count("mutex", &held) == 1, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("mutex", &held) == 1, 10);
     WT_OK(weft_cancel(t));
     WT_OK(weft_join(t, &r));
     WT_PTR_EQ(r, WEFT_CANCELED);
-    WT_EQ(dump_count("mutex", &held), 0);
+    WT_EQ(wt_dump_waiting_on("mutex", &held), 0);
 
     uint64_t t0 = wt_clock_ns();
     WT_OK(weft_create(&t, NULL, timed_lock_long, (void *)(uintptr_t)(150 * WT_MS)));
-    WT_WAIT_UNTIL(dump_count("mutex", &held) == 1, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("mutex", &held) == 1, 10);
     WT_OK(weft_suspend(t));
-    WT_WAIT_UNTIL(suspended_count() == 1, 10);
+    WT_WAIT_UNTIL(wt_dump_count("suspended") == 1, 10);
     weft_sleep(100 * WT_MS);
     WT_OK(weft_resume(t));
     WT_OK(weft_join(t, &r));

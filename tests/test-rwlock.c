@@ -16,18 +16,6 @@ static struct timespec after(clockid_t clock, uint64_t ns)
     return ts;
 }
 
-static int dump_count(const char *kind, const void *obj)
-{
-    char want[64];
-    snprintf(want, sizeof want, "%s(%p)", kind, obj);
-    char *d = wt_dump_string();
-    int n = 0;
-    for (const char *p = d; (p = strstr(p, want)); p += strlen(want))
-        n++;
-    free(d);
-    return n;
-}
-
 static weft_rwlock_t rw = WEFT_RWLOCK_INITIALIZER;
 
 WT_TEST(errors)
@@ -217,7 +205,7 @@ static void *writer_in_order(void *arg)
 static void start_blocked(weft_t *t, void *(*fn)(void *), intptr_t i, int nblocked)
 {
     WT_OK(weft_create(t, NULL, fn, (void *)i));
-    WT_WAIT_UNTIL(dump_count("rwlock", &rw) == nblocked, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("rwlock", &rw) == nblocked, 10);
 }
 
 WT_TEST(writer_preference)
@@ -292,7 +280,7 @@ WT_TEST(interrupted_writer)
     WT_OK(weft_join(r, NULL)); /* got in while the first reader holds */
     WT_EQ(atomic_load(&writer_got), 0);
     WT_OK(weft_resume(w));
-    WT_WAIT_UNTIL(dump_count("rwlock", &rw) == 1, 10); /* waits again */
+    WT_WAIT_UNTIL(wt_dump_waiting_on("rwlock", &rw) == 1, 10); /* waits again */
     stop(h);
     WT_OK(weft_join(w, NULL));
     WT_EQ(atomic_load(&writer_got), 1);

@@ -413,18 +413,6 @@ static void *sem_waiter(void *arg)
     return (void *)(intptr_t)weft_sem_wait(&isem);
 }
 
-static int blocked_on(const char *kind, const void *obj)
-{
-    char want[64];
-    snprintf(want, sizeof want, "%s(%p)", kind, obj);
-    char *d = wt_dump_string();
-    int n = 0;
-    for (const char *p = d; (p = strstr(p, want)); p += strlen(want))
-        n++;
-    free(d);
-    return n;
-}
-
 WT_TEST(interrupted_waiters)
 {
     weft_t t;
@@ -432,16 +420,16 @@ WT_TEST(interrupted_waiters)
     WT_OK(weft_sem_init(&isem, 0));
     for (int timed = 0; timed < 2; timed++) {
         WT_OK(weft_create(&t, NULL, sem_waiter, timed ? (void *)(uintptr_t)(10000 * WT_MS) : NULL));
-        WT_WAIT_UNTIL(blocked_on("sem", &isem) == 1, 10);
+        WT_WAIT_UNTIL(wt_dump_waiting_on("sem", &isem) == 1, 10);
         WT_OK(weft_cancel(t));
         WT_OK(weft_join(t, &r));
         WT_PTR_EQ(r, WEFT_CANCELED);
     }
     /* suspended: a post goes to nobody; resumed, it takes the unit */
     WT_OK(weft_create(&t, NULL, sem_waiter, NULL));
-    WT_WAIT_UNTIL(blocked_on("sem", &isem) == 1, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("sem", &isem) == 1, 10);
     WT_OK(weft_suspend(t));
-    WT_WAIT_UNTIL(blocked_on("sem", &isem) == 0, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("sem", &isem) == 0, 10);
     WT_OK(weft_sem_post(&isem));
     weft_sleep(10 * WT_MS);
     int v = -1;
@@ -455,7 +443,7 @@ WT_TEST(interrupted_waiters)
     /* a timed waiter suspended past part of its time keeps its deadline */
     uint64_t t0 = wt_clock_ns();
     WT_OK(weft_create(&t, NULL, sem_waiter, (void *)(uintptr_t)(150 * WT_MS)));
-    WT_WAIT_UNTIL(blocked_on("sem", &isem) == 1, 10);
+    WT_WAIT_UNTIL(wt_dump_waiting_on("sem", &isem) == 1, 10);
     WT_OK(weft_suspend(t));
     weft_sleep(100 * WT_MS);
     WT_OK(weft_resume(t));
