@@ -366,13 +366,36 @@ WT_HELPER char *wt_dump_string(void)
     return buf;
 }
 
+/* Occurrences of needle in hay, overlapping ones included. */
+WT_HELPER int wt_count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* The line of text that holds word (a static buffer); fails if none. */
+WT_HELPER const char *wt_line_with(const char *text, const char *word)
+{
+    static char line[1024];
+    const char *p = strstr(text, word);
+    if (!p)
+        wt_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", word, text);
+    const char *b = p, *e = p;
+    while (b > text && b[-1] != '\n')
+        b--;
+    while (*e && *e != '\n')
+        e++;
+    snprintf(line, sizeof line, "%.*s", (int)(e - b), b);
+    return line;
+}
+
 /* How often needle occurs in a fresh weft_dump. */
 WT_HELPER int wt_dump_count(const char *needle)
 {
     char *d = wt_dump_string();
-    int n = 0;
-    for (const char *p = d; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
+    int n = wt_count(d, needle);
     free(d);
     return n;
 }

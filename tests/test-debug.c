@@ -48,38 +48,14 @@ static void make_threads(const char *prefix)
     weft_sleep(50 * WT_MS); /* from "settled" to blocked */
 }
 
-/* The line of text that holds word (a static buffer). */
-static const char *line_with(const char *text, const char *word)
-{
-    static char line[1024];
-    const char *p = strstr(text, word);
-    if (!p)
-        wt_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", word, text);
-    const char *b = p, *e = p;
-    while (b > text && b[-1] != '\n')
-        b--;
-    while (*e && *e != '\n')
-        e++;
-    snprintf(line, sizeof line, "%.*s", (int)(e - b), b);
-    return line;
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
-
 static void expect_threads(const char *dump, const char *prefix)
 {
     char name[WEFT_NAME_MAX];
     snprintf(name, sizeof name, "%s-semwait", prefix);
-    const char *l = line_with(dump, name);
+    const char *l = wt_line_with(dump, name);
     WT_ASSERTF(strstr(l, "blocked") && strstr(l, "sem"), "%s", l);
     snprintf(name, sizeof name, "%s-sleeper", prefix);
-    l = line_with(dump, name);
+    l = wt_line_with(dump, name);
     WT_ASSERTF(strstr(l, "blocked") && strstr(l, "sleep"), "%s", l);
     WT_CONTAINS(dump, "vCPU 0");
 }
@@ -101,7 +77,7 @@ WT_TEST(dump_at_exit)
     struct wt_child c;
     wt_fork(&c, 60, exit_child, "1");
     WT_ASSERTF(wt_child_exit(&c) == 0, "child %s:\n%s", wt_child_describe(&c), c.err);
-    WT_EQ(count(c.err, "weft: at exit"), 1);
+    WT_EQ(wt_count(c.err, "weft: at exit"), 1);
     expect_threads(strstr(c.err, "weft: at exit"), "atexit");
     wt_child_free(&c);
 }
@@ -203,7 +179,7 @@ static void quit_child_wait(struct quit_child *q, const char *needle, int times,
 {
     uint64_t end = wt_clock_ns() + (uint64_t)(sec * 1e9);
     uint64_t next = wt_clock_ns() + 200 * WT_MS;
-    while (count(q->text, needle) < times) {
+    while (wt_count(q->text, needle) < times) {
         uint64_t now = wt_clock_ns();
         if (now >= end)
             wt_fail(__FILE__, __LINE__, "\"%s\" not seen %d times after %g s; stderr:\n%s",
@@ -248,14 +224,14 @@ WT_TEST(sigquit_dump)
     WT_ASSERTF(d, "no header:\n%s", q.text);
     expect_threads(d, "quit");
     /* The dump thread is one of the runtime's own: group 0. */
-    WT_CONTAINS(line_with(d, " sigquit "), " 0 ");
+    WT_CONTAINS(wt_line_with(d, " sigquit "), " 0 ");
     /* Still alive, and another signal gives another dump. */
     int st;
     WT_EQ(waitpid(q.pid, &st, WNOHANG), 0);
-    int dumps = count(q.text, "quit-last");
+    int dumps = wt_count(q.text, "quit-last");
     kill(q.pid, SIGQUIT);
     quit_child_wait(&q, "quit-last", dumps + 1, 30, 1);
-    WT_GE(count(q.text, "weft: SIGQUIT"), 2);
+    WT_GE(wt_count(q.text, "weft: SIGQUIT"), 2);
     quit_child_end(&q);
 }
 
@@ -340,7 +316,7 @@ WT_TEST(sigquit_under_load)
     /* A short load can end before the dump thread has printed the dump a
      * signal asked for: wait for one (nudging, as under TSan). */
     quit_child_wait(&q, "weft: SIGQUIT", 1, 60, 1);
-    printf("%d SIGQUITs sent, %d dumps printed\n", sent, count(q.text, "weft: SIGQUIT"));
+    printf("%d SIGQUITs sent, %d dumps printed\n", sent, wt_count(q.text, "weft: SIGQUIT"));
     quit_child_end(&q);
 }
 

@@ -113,13 +113,11 @@ static void *spin_fn(void *arg)
     return arg;
 }
 
-static int count(const char *hay, const char *needle);
-
 /* nblocked threads blocked and gdb-exited exited, as weft_dump sees them. */
 static int all_settled(int nblocked)
 {
     char *d = wt_dump_string();
-    int ok = count(d, " blocked ") == nblocked && strstr(d, " exited ");
+    int ok = wt_count(d, " blocked ") == nblocked && strstr(d, " exited ");
     free(d);
     return ok;
 }
@@ -252,30 +250,6 @@ static char *section(const char *out, const char *name)
     return strndup(b, e ? (size_t)(e - b) : strlen(b));
 }
 
-/* The line of text that holds word (a static buffer). */
-static const char *line_with(const char *text, const char *word)
-{
-    static char line[1024];
-    const char *p = strstr(text, word);
-    if (!p)
-        wt_fail(__FILE__, __LINE__, "\"%s\" not found in:\n%s", word, text);
-    const char *b = p, *e = p;
-    while (b > text && b[-1] != '\n')
-        b--;
-    while (*e && *e != '\n')
-        e++;
-    snprintf(line, sizeof line, "%.*s", (int)(e - b), b);
-    return line;
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
-
 /* Whitespace-separated columns of an info weft-threads line, without the
  * '*' that marks the selected thread. */
 static int columns(const char *line, char cols[][64], int max)
@@ -304,7 +278,7 @@ struct ids {
 
 static void parse_ids(const char *out, struct ids *ids)
 {
-    const char *l = line_with(out, "gdb-ids:");
+    const char *l = wt_line_with(out, "gdb-ids:");
     WT_EQ(sscanf(l, "gdb-ids: main=%llu semwait=%llu deep=%llu joiner=%llu sleeper=%llu "
                     "exited=%llu leader=%llu",
                  &ids->main, &ids->semwait, &ids->deep, &ids->joiner, &ids->sleeper,
@@ -318,7 +292,7 @@ static void expect_thread(const char *table, const char *name, unsigned long lon
 {
     char needle[64], cols[12][64];
     snprintf(needle, sizeof needle, " %s ", name);
-    const char *l = line_with(table, needle);
+    const char *l = wt_line_with(table, needle);
     int n = columns(l, cols, 12);
     WT_ASSERTF(n >= C_WCHAN + 1, "short line: %s", l);
     WT_ASSERTF(strtoull(cols[C_ID], NULL, 10) == id, "%s: id %s, expected %llu: %s", name,
@@ -344,16 +318,16 @@ static void check_threads(const char *out, const struct ids *ids)
     expect_thread(t, "main", ids->main, "running", "bound");
 
     /* Columns: the deep one's priority, the sleeper's, the new group. */
-    columns(line_with(t, " gdb-deep "), cols, 12);
+    columns(wt_line_with(t, " gdb-deep "), cols, 12);
     WT_STR_EQ(cols[C_PRIO], "20");
     WT_ASSERTF(strstr(cols[C_STACK], "/64K"), "stack column %s", cols[C_STACK]);
-    columns(line_with(t, " gdb-sleeper "), cols, 12);
+    columns(wt_line_with(t, " gdb-sleeper "), cols, 12);
     WT_STR_EQ(cols[C_PRIO], "3");
     WT_STR_EQ(cols[C_GROUP], "1");
-    columns(line_with(t, " gdb-leader "), cols, 12);
+    columns(wt_line_with(t, " gdb-leader "), cols, 12);
     WT_EQ(strtoull(cols[C_GROUP], NULL, 10), ids->leader);
     /* main runs on gdb thread 1, the process's first host thread */
-    columns(line_with(t, " main "), cols, 12);
+    columns(wt_line_with(t, " main "), cols, 12);
     WT_STR_EQ(cols[C_THREAD], "1");
     WT_STR_EQ(cols[C_VCPU], "bound");
 
@@ -363,7 +337,7 @@ static void check_threads(const char *out, const struct ids *ids)
     for (int i = 0; i < 3; i++) {
         char name[32];
         snprintf(name, sizeof name, " gdb-spin-%d ", i);
-        const char *l = line_with(t, name);
+        const char *l = wt_line_with(t, name);
         columns(l, cols, 12);
         if (strcmp(cols[C_STATE], "running") == 0) {
             running++;
@@ -386,8 +360,8 @@ static void check_threads(const char *out, const struct ids *ids)
     WT_CONTAINS(t, " timer ");
     WT_CONTAINS(t, " idle/0 ");
     WT_CONTAINS(t, " idle/1 ");
-    WT_EQ(count(t, "[detached]"), NSLEEPERS);
-    const char *sum = line_with(t, "weft threads:");
+    WT_EQ(wt_count(t, "[detached]"), NSLEEPERS);
+    const char *sum = wt_line_with(t, "weft threads:");
     WT_ASSERTF(strstr(sum, "1 exited") && strstr(sum, "1 runnable"), "summary: %s", sum);
     free(t);
 }
@@ -399,13 +373,13 @@ static void check_sched(const char *out)
     for (int v = 0; v < 2; v++) {
         char head[32];
         snprintf(head, sizeof head, "vCPU %d: busy", v);
-        const char *l = line_with(s, head);
+        const char *l = wt_line_with(s, head);
         WT_ASSERTF(strstr(l, "running") && strstr(l, "\"gdb-spin-"), "%s", l);
     }
     WT_CONTAINS(s, "switches ");
     WT_CONTAINS(s, "steals ");
     WT_CONTAINS(s, "run queue: 1 thread\n");
-    const char *q = line_with(s, "prio 16:"); /* in the active array or a run-next slot */
+    const char *q = wt_line_with(s, "prio 16:"); /* in the active array or a run-next slot */
     WT_ASSERTF(strstr(q, "\"gdb-spin-"), "%s", q);
     free(s);
 }
@@ -442,7 +416,7 @@ static void check_output(const char *out, const struct ids *ids)
     WT_NOT_CONTAINS(out, "Undefined command");
     WT_NOT_CONTAINS(out, "Undefined info command");
     char *a = section(out, "auto-load");
-    WT_CONTAINS(line_with(a, "weft-gdb.py"), "Yes");
+    WT_CONTAINS(wt_line_with(a, "weft-gdb.py"), "Yes");
     free(a);
     check_threads(out, ids);
     check_sched(out);
@@ -451,7 +425,7 @@ static void check_output(const char *out, const struct ids *ids)
     static const char *const deep[] = {"gdb_deep_frame (n=", "weft_sem_wait", "deep_fn", NULL};
     check_bt(out, "bt deep", deep);
     char *d = section(out, "bt deep");
-    WT_EQ(count(d, " in gdb_deep_frame ("), 5); /* n = 0..4, each its own frame */
+    WT_EQ(wt_count(d, " in gdb_deep_frame ("), 5); /* n = 0..4, each its own frame */
     free(d);
     static const char *const sleeper[] = {"weft_sleep", "sleep_fn", NULL};
     check_bt(out, "bt sleeper", sleeper);
