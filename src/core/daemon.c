@@ -20,6 +20,7 @@
 #include "core/sched.h"
 #include "debug/debug.h"
 #include "host/host.h"
+#include "host/sys.h"
 
 #define TRIM_TICKS 256 /* ~1/4 s: stacks unused that long give back pages */
 
@@ -71,7 +72,7 @@ static void *daemon_main(void *arg)
             }
             atomic_store(&wf_rt.daemon_word, 0);
         }
-        nanosleep(&ms, NULL);
+        wf_host_nanosleep(&ms);
         tick();
     }
     return NULL;

@@ -15,6 +15,7 @@
 #include "core/runtime.h"
 #include "core/sanitizer.h"
 #include "host/host.h"
+#include "host/sys.h"
 
 static int quiet(void)
 {
@@ -64,7 +65,7 @@ void wf_deadlock_check(void)
     wf_spin_lock(&lock);
     uint64_t a = activity();
     struct timespec pause = {0, 20 * 1000000};
-    nanosleep(&pause, NULL);
+    wf_host_nanosleep(&pause);
     long blocked = 0;
     if (quiet() && activity() == a && a != reported && all_host_threads_known()) {
         wf_san_racy_reads_begin(); /* records of exiting threads may change */

@@ -17,6 +17,7 @@
 #include "core/sched.h"
 #include "debug/debug.h"
 #include "host/host.h"
+#include "host/sys.h"
 
 struct wf_runtime wf_rt;
 
@@ -69,6 +70,7 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->detached = 0;
     t->joiner = NULL;
     t->wq = NULL;
+    t->posix = NULL;
     atomic_store(&t->wchan_kind, NULL);
     wf_intr_init(t);
     t->stack.kind = WF_STACK_HOST;
@@ -162,7 +164,7 @@ static void start(const weft_config_t *cfg)
     wf_daemon_start();
     /* Return with group 0 complete, so dumps and group 0's count are whole. */
     while (atomic_load(&nready) < c.nvcpus + 1)
-        sched_yield();
+        wf_host_yield();
 #ifdef WF_TSAN
     /* ThreadSanitizer runs background threads of its own (one, or two in a
      * forked child): count what is there besides the caller, the vCPUs and
@@ -196,7 +198,7 @@ void wf_runtime_ensure(void)
         return;
     }
     while (atomic_load_explicit(&wf_rt.started, memory_order_acquire) != 2)
-        sched_yield();
+        wf_host_yield();
 }
 
 /* An adopted host thread ended: its record goes back. */
@@ -206,6 +208,7 @@ static void unadopt(void *arg)
     /* A host thread that ends without weft_exit: its key destructors run
      * now, while it is still a weft thread (they may call weft). */
     wf_keys_exit(t);
+    wf_posix_exit(t);
     atomic_fetch_sub(&wf_rt.bound_running, 1);
     atomic_fetch_sub(&wf_rt.bound_alive, 1);
     wf_spin_lock(&t->join_lock);

@@ -83,6 +83,7 @@
 #include "core/waitq.h"
 #include "debug/trace.h"
 #include "host/host.h"
+#include "host/sys.h"
 
 #define STEAL_MAX 256
 #define IDLE_SPIN 4000 /* pause loops (~50-150 us) before parking */
@@ -345,7 +346,7 @@ int weft_yield(void)
     if (__builtin_expect(wf_intr_any(self), 0))
         wf_safe_point(0); /* a yield is a safe point for suspend */
     if (self->flags & WF_TF_BOUND) {
-        sched_yield();
+        wf_host_yield();
         return 0;
     }
     struct wf_vcpu *v = self->vcpu;

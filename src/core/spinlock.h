@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "arch/arch.h"
+#include "host/sys.h"
 
 typedef struct wf_spinlock {
     atomic_int v;
@@ -21,7 +22,7 @@ static inline void wf_spin_lock(wf_spinlock_t *l)
         for (unsigned n = 1; atomic_load_explicit(&l->v, memory_order_relaxed); n++) {
             wf_cpu_relax();
             if ((n & 1023) == 0)
-                sched_yield();
+                wf_host_yield();
         }
     }
 }

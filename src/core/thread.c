@@ -19,6 +19,7 @@
 #include "core/sched.h"
 #include "core/waitq.h"
 #include "sync/key.h"
+#include "host/real.h"
 
 const char *wf_state_name(int s)
 {
@@ -155,6 +156,7 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->asan_fake_stack = NULL;
     wf_intr_init(t);
     t->specific = NULL;
+    t->posix = NULL;
     /* No name: dumps and getname show "weft-<id>" (formatting it here would
      * cost more than the rest of weft_create). */
     t->named = attr && attr->name[0];
@@ -239,13 +241,27 @@ int weft_detach(weft_t h)
     return 0;
 }
 
+const struct wf_posix_hooks *_Atomic wf_posix_hooks;
+
+/* The pthread layer's end of a thread: after the key destructors. */
+void wf_posix_exit(struct wf_thread *self)
+{
+    const struct wf_posix_hooks *h = atomic_load_explicit(&wf_posix_hooks, memory_order_acquire);
+    if (h && self->posix)
+        h->exit(self);
+}
+
 _Noreturn void weft_exit(void *result)
 {
     struct wf_thread *self = wf_self();
+    const struct wf_posix_hooks *h = atomic_load_explicit(&wf_posix_hooks, memory_order_acquire);
+    if (h && self->posix)
+        h->unwind(self, result);
     wf_intr_exit(self); /* cleanup handlers first, then key destructors */
     wf_keys_exit(self);
+    wf_posix_exit(self);
     if (self->flags & WF_TF_BOUND)
-        pthread_exit(result);
+        wf_real()->pthread_exit(result);
     wf_spin_lock(&self->join_lock);
     self->result = result;
     atomic_store_explicit(&self->state, WF_EXITED, memory_order_relaxed);

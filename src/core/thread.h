@@ -110,11 +110,25 @@ struct wf_thread {
     int host_tid;                 /* bound threads: kernel tid */
     char name[WEFT_NAME_MAX];     /* written by setname; racy reads by dumps */
     void *specific;               /* thread-specific data (sync/key.c); own thread only */
+    void *posix;                  /* the pthread layer's record (src/posix), NULL
+                                     until it needs one; own thread only */
 
     /* Sanitizer fiber state (unused otherwise). */
     void *asan_fake_stack;
     void *tsan_fiber;
 };
+
+/* Calls into the pthread layer (src/posix), set once by libweft-pthread;
+ * NULL in plain libweft. unwind: the start of any thread exit (weft_exit,
+ * cancellation), before the cleanup handlers; it may not return (it runs
+ * the thread's glibc-style cleanup buffers by longjmp, and their last one
+ * ends the exit by calling weft_exit again). exit: after the key
+ * destructors, for a thread whose `posix` is set; it frees that record. */
+struct wf_posix_hooks {
+    void (*unwind)(struct wf_thread *self, void *result);
+    void (*exit)(struct wf_thread *self);
+};
+extern const struct wf_posix_hooks *_Atomic wf_posix_hooks;
 
 /* Handle <-> slot. */
 static inline weft_t wf_handle(const struct wf_thread *t)
@@ -150,6 +164,9 @@ _Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...);
 _Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how);
 
 const char *wf_state_name(int state);
+/* Precondition: self is ending, its key destructors have run. Calls the
+ * pthread layer's exit hook if it has a record. */
+void wf_posix_exit(struct wf_thread *self);
 /* The thread's name, or "weft-<id>" when it has none. */
 void wf_thread_name(const struct wf_thread *t, char buf[WEFT_NAME_MAX]);
 

@@ -39,6 +39,8 @@
 #include "debug/debug.h"
 #include "debug/trace.h"
 #include "host/host.h"
+#include "host/real.h"
+#include "host/sys.h"
 
 /* The gdb script's object must be linked wherever this one is. */
 __attribute__((used)) static const char *const keep_gdb_script = &wf_debug_gdb_scripts_anchor;
@@ -74,7 +76,7 @@ static void *dumper_main(void *arg)
     sigset_t quit;
     sigemptyset(&quit);
     sigaddset(&quit, SIGQUIT);
-    pthread_sigmask(SIG_BLOCK, &quit, NULL);
+    wf_real()->pthread_sigmask(SIG_BLOCK, &quit, NULL);
     wf_tls_self = wf_daemon_record("sigquit");
     atomic_store(&dumper_ready, 1);
     int done = 0;
@@ -105,7 +107,7 @@ static void sigquit_dump_start(void)
     /* Like the vCPUs and the timer daemon: in group 0 before the runtime's
      * start returns, so every dump and group count has it. */
     while (!atomic_load(&dumper_ready))
-        sched_yield();
+        wf_host_yield();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigquit;

@@ -43,8 +43,12 @@
 
 #include "core/runtime.h"
 #include "debug/debug.h"
+#include "host/real.h"
+#include "host/sys.h"
 
-#define STALL_SIGNAL WEFT_STALL_SIGNAL /* weft/runtime.h */
+/* WEFT_STALL_SIGNAL (weft/runtime.h), from libc's own SIGRTMAX: in
+ * libweft-pthread, __libc_current_sigrtmax is weft's and answers lower. */
+#define STALL_SIGNAL (wf_real()->libc_current_sigrtmax() - 1)
 #define BT_MAX 64
 
 /* Threshold in ns; 0 = off. Stored (release) after the table below is
@@ -152,7 +156,7 @@ void wf_debug_stall_check(struct wf_vcpu *v, uint64_t now)
     /* The stores above reach the handler through the signal's delivery (a
      * system call on both sides). A vCPU's host thread lives as long as the
      * process, so its tid cannot be reused under us. */
-    syscall(SYS_tgkill, getpid(), v->host_tid, STALL_SIGNAL);
+    wf_sys3(SYS_tgkill, getpid(), v->host_tid, STALL_SIGNAL);
 }
 
 void wf_debug_stall_start(long ms)

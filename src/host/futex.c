@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/sys.h"
 
 int wf_host_futex_wait(int *word, int expected, uint64_t deadline)
 {
@@ -16,12 +17,12 @@ int wf_host_futex_wait(int *word, int expected, uint64_t deadline)
     }
     /* WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline, so a retry
      * after a spurious wakeup does not stretch the wait. */
-    long r = syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
-                     expected, tp, NULL, FUTEX_BITSET_MATCH_ANY);
-    return r == 0 ? 0 : -errno;
+    long r = wf_sys6(SYS_futex, (long)word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+                     expected, (long)tp, 0, FUTEX_BITSET_MATCH_ANY);
+    return r == 0 ? 0 : (int)r;
 }
 
 void wf_host_futex_wake(int *word, int n)
 {
-    syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+    wf_sys6(SYS_futex, (long)word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, 0, 0, 0);
 }

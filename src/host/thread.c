@@ -2,39 +2,44 @@
  * ones are adopted as bound weft threads. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/real.h"
+#include "host/sys.h"
 
 int wf_host_thread_start(void *(*fn)(void *), void *arg, const char *name)
 {
+    const struct wf_real *r = wf_real();
     pthread_attr_t a;
     pthread_t t;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&a, 256 * 1024);
-    int rc = pthread_create(&t, &a, fn, arg);
-    pthread_attr_destroy(&a);
+    r->pthread_attr_init(&a);
+    r->pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    r->pthread_attr_setstacksize(&a, 256 * 1024);
+    int rc = r->pthread_create(&t, &a, fn, arg);
+    r->pthread_attr_destroy(&a);
     if (rc == 0 && name)
-        pthread_setname_np(t, name);
+        r->pthread_setname_np(t, name);
     return rc;
 }
 
 int wf_host_tid(void)
 {
-    return (int)syscall(SYS_gettid);
+    return (int)wf_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0);
 }
 
 void wf_host_stack_bounds(void **lo, size_t *size)
 {
+    const struct wf_real *r = wf_real();
     pthread_attr_t a;
     *lo = NULL;
     *size = 0;
-    if (pthread_getattr_np(pthread_self(), &a) == 0) {
-        pthread_attr_getstack(&a, lo, size);
-        pthread_attr_destroy(&a);
+    if (r->pthread_getattr_np(r->pthread_self(), &a) == 0) {
+        r->pthread_attr_getstack(&a, lo, size);
+        r->pthread_attr_destroy(&a);
     }
 }
 
@@ -61,7 +66,7 @@ int wf_host_ncpus(void)
 /* One key for all host threads; its destructor runs fn when an adopted host
  * thread exits, so its bound record is released. */
 static pthread_key_t exit_key;
-static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static atomic_int exit_key_state; /* 0 none, 1 being made, 2 made */
 static void (*exit_fn)(void *);
 
 static void exit_trampoline(void *v)
@@ -71,14 +76,23 @@ static void exit_trampoline(void *v)
         fn(v);
 }
 
+/* pthread_once is not used: in libweft-pthread that name is weft's. */
 static void exit_key_make(void)
 {
-    pthread_key_create(&exit_key, exit_trampoline);
+    int s = 0;
+    if (atomic_compare_exchange_strong(&exit_key_state, &s, 1)) {
+        wf_real()->pthread_key_create(&exit_key, exit_trampoline);
+        atomic_store_explicit(&exit_key_state, 2, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&exit_key_state, memory_order_acquire) != 2)
+        wf_host_yield();
 }
 
 void wf_host_on_exit(void (*fn)(void *), void *value)
 {
     __atomic_store_n(&exit_fn, fn, __ATOMIC_RELEASE); /* the same fn every time */
-    pthread_once(&exit_once, exit_key_make);
-    pthread_setspecific(exit_key, value);
+    if (atomic_load_explicit(&exit_key_state, memory_order_acquire) != 2)
+        exit_key_make();
+    wf_real()->pthread_setspecific(exit_key, value);
 }

@@ -1,0 +1,64 @@
+/* real.c - finding libc's versions of the functions weft may interpose
+ * (real.h). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/real.h"
+
+static struct wf_real table;
+static atomic_int ready;
+
+static void *need(const char *name)
+{
+    void *p = dlsym(RTLD_NEXT, name);
+    if (!p) {
+        /* An executable linked statically against libc has no RTLD_NEXT;
+         * there the default lookup finds libc's own. */
+        p = dlsym(RTLD_DEFAULT, name);
+    }
+    if (!p) {
+        static const char msg[] = "weft: libc has no ";
+        (void)!write(2, msg, sizeof msg - 1);
+        (void)!write(2, name, strlen(name));
+        (void)!write(2, "\n", 1);
+        abort();
+    }
+    return p;
+}
+
+#define GET(field, name) (*(void **)&t.field = need(name))
+
+const struct wf_real *wf_real(void)
+{
+    if (atomic_load_explicit(&ready, memory_order_acquire))
+        return &table;
+    struct wf_real t;
+    GET(pthread_create, "pthread_create");
+    GET(pthread_exit, "pthread_exit");
+    GET(pthread_self, "pthread_self");
+    GET(pthread_setname_np, "pthread_setname_np");
+    GET(pthread_getattr_np, "pthread_getattr_np");
+    GET(pthread_attr_init, "pthread_attr_init");
+    GET(pthread_attr_destroy, "pthread_attr_destroy");
+    GET(pthread_attr_setdetachstate, "pthread_attr_setdetachstate");
+    GET(pthread_attr_setstacksize, "pthread_attr_setstacksize");
+    GET(pthread_attr_getstack, "pthread_attr_getstack");
+    GET(pthread_key_create, "pthread_key_create");
+    GET(pthread_setspecific, "pthread_setspecific");
+    GET(pthread_sigmask, "pthread_sigmask");
+    GET(pthread_kill, "pthread_kill");
+    GET(libc_current_sigrtmin, "__libc_current_sigrtmin");
+    GET(libc_current_sigrtmax, "__libc_current_sigrtmax");
+    /* Racing fillers store the same values, word by word; readers look
+     * only after `ready`, which the first complete copy publishes. */
+    void **dst = (void **)&table, **src = (void **)&t;
+    for (size_t i = 0; i < sizeof t / sizeof(void *); i++)
+        __atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+    atomic_store_explicit(&ready, 1, memory_order_release);
+    return &table;
+}
