@@ -5,7 +5,8 @@
  *      sleep_lock, a thread's intr_lock (whichever a blocking thread parks
  *      under). Two at once only in these orders: a condvar's queue lock,
  *      then its mutex's (wf_waitq_requeue); a thread's join_lock, then its
- *      own intr_lock (weft_suspend, weft_resume).
+ *      own intr_lock (weft_suspend, weft_resume); two futex buckets, the
+ *      lower address first (wf_futex_requeue).
  *   2. timer heap lock (wf_timer_heap.lock)       - arming under a wait lock
  *   3. run queue lock (wf_rq.lock)                - enqueue under a wait lock
  *   4. allocator locks (slot, stack, group registry), deadlock lock, dump lock

@@ -70,7 +70,6 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->detached = 0;
     t->joiner = NULL;
     t->wq = NULL;
-    t->posix = NULL;
     atomic_store(&t->wchan_kind, NULL);
     wf_intr_init(t);
     t->stack.kind = WF_STACK_HOST;

@@ -110,8 +110,10 @@ struct wf_thread {
     int host_tid;                 /* bound threads: kernel tid */
     char name[WEFT_NAME_MAX];     /* written by setname; racy reads by dumps */
     void *specific;               /* thread-specific data (sync/key.c); own thread only */
-    void *posix;                  /* the pthread layer's record (src/posix), NULL
-                                     until it needs one; own thread only */
+    /* The pthread layer's record (src/posix): NULL until it needs one,
+     * then kept with the slot for every later thread in it (the layer
+     * tells a stale record by its thread id). */
+    void *_Atomic posix;
 
     /* Sanitizer fiber state (unused otherwise). */
     void *asan_fake_stack;
@@ -123,7 +125,8 @@ struct wf_thread {
  * cancellation), before the cleanup handlers; it may not return (it runs
  * the thread's glibc-style cleanup buffers by longjmp, and their last one
  * ends the exit by calling weft_exit again). exit: after the key
- * destructors, for a thread whose `posix` is set; it frees that record. */
+ * destructors. Both are called only for a thread whose `posix` is set,
+ * and must check that the record is the thread's own. */
 struct wf_posix_hooks {
     void (*unwind)(struct wf_thread *self, void *result);
     void (*exit)(struct wf_thread *self);
