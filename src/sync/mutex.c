@@ -70,7 +70,7 @@
 
 static inline uint32_t load(struct wf_mutex *m)
 {
-    return atomic_load_explicit(&m->state, memory_order_relaxed);
+    return wf_mutex_load(m);
 }
 
 static inline int cas(struct wf_mutex *m, uint32_t *s, uint32_t v)
@@ -151,9 +151,7 @@ static int acquire(struct wf_mutex *m, uint64_t deadline, int flags, int woken)
     }
 }
 
-/* Precondition: the caller just cleared LOCKED and saw WAITERS without
- * WOKEN. Wake the first waiter, or clear WAITERS if there is none. */
-static void wake_next(struct wf_mutex *m)
+void wf_mutex_wake_next(struct wf_mutex *m)
 {
     wf_spin_lock(&m->wq.lock);
     uint32_t s = load(m);
@@ -170,14 +168,6 @@ static void wake_next(struct wf_mutex *m)
         }
     }
     wf_spin_unlock(&m->wq.lock);
-}
-
-/* Precondition: the caller holds m, owner and count already reset. */
-static inline void release(struct wf_mutex *m)
-{
-    uint32_t old = atomic_fetch_sub_explicit(&m->state, WF_M_LOCKED, memory_order_release);
-    if ((old & (WF_M_WAITERS | WF_M_WOKEN)) == WF_M_WAITERS)
-        wake_next(m);
 }
 
 static int valid_type(int type)
@@ -254,7 +244,8 @@ static int relock(struct wf_mutex *m, uint32_t type, int try)
 }
 
 /* The mutex was held when held() looked. timed: clock and ts apply. */
-static int lock_slow(struct wf_mutex *m, int timed, clockid_t clock, const struct timespec *ts)
+int wf_mutex_lock_slow(struct wf_mutex *m, int timed, clockid_t clock,
+                       const struct timespec *ts)
 {
     uint32_t type = load(m) & WF_M_TYPE_MASK;
     uint64_t me = 0;
@@ -282,34 +273,11 @@ static int lock_slow(struct wf_mutex *m, int timed, clockid_t clock, const struc
     return 0;
 }
 
-/* Set LOCKED; nonzero if it was set already (not taken). Only the bit is
- * looked at, so this is one `lock bts` (keep the callers' tests in the
- * form `if (held(m))`: GCC 12 loses the pattern under a negation).
- * Unlike a CAS from 0 it succeeds whatever WAITERS/WOKEN say. */
-static inline uint32_t held(struct wf_mutex *m)
-{
-    return atomic_fetch_or_explicit(&m->state, WF_M_LOCKED, memory_order_acquire) &
-           WF_M_LOCKED;
-}
-
-/* Just taken by held(): a typed mutex records its owner. */
-static inline void took(struct wf_mutex *m)
-{
-    if (load(m) & WF_M_TYPE_MASK) {
-        atomic_store_explicit(&m->owner, self_id(), memory_order_relaxed);
-        m->count = 0;
-    }
-}
-
 int weft_mutex_lock(weft_mutex_t *mu)
 {
     if (!mu)
         return EINVAL;
-    struct wf_mutex *m = wf_mutex(mu);
-    if (__builtin_expect(held(m), 0))
-        return lock_slow(m, 0, CLOCK_REALTIME, NULL);
-    took(m);
-    return 0;
+    return wf_mutex_lock(wf_mutex(mu));
 }
 
 int weft_mutex_clocklock(weft_mutex_t *mu, clockid_t clock, const struct timespec *ts)
@@ -317,9 +285,9 @@ int weft_mutex_clocklock(weft_mutex_t *mu, clockid_t clock, const struct timespe
     if (!mu || !wf_clock_valid(clock))
         return EINVAL;
     struct wf_mutex *m = wf_mutex(mu);
-    if (held(m))
-        return lock_slow(m, 1, clock, ts);
-    took(m);
+    if (wf_mutex_held(m))
+        return wf_mutex_lock_slow(m, 1, clock, ts);
+    wf_mutex_took(m);
     return 0;
 }
 
@@ -328,33 +296,23 @@ int weft_mutex_timedlock(weft_mutex_t *mu, const struct timespec *ts)
     return weft_mutex_clocklock(mu, CLOCK_REALTIME, ts);
 }
 
-int weft_mutex_trylock(weft_mutex_t *mu)
+int wf_mutex_trylock_slow(struct wf_mutex *m)
 {
-    if (!mu)
-        return EINVAL;
-    struct wf_mutex *m = wf_mutex(mu);
-    if (!held(m)) {
-        took(m);
-        return 0;
-    }
     uint32_t type = load(m) & WF_M_TYPE_MASK;
     if (type && atomic_load_explicit(&m->owner, memory_order_relaxed) == self_id())
         return relock(m, type, 1);
     return EBUSY;
 }
 
-int weft_mutex_unlock(weft_mutex_t *mu)
+int weft_mutex_trylock(weft_mutex_t *mu)
 {
     if (!mu)
         return EINVAL;
-    struct wf_mutex *m = wf_mutex(mu);
-    /* A plain load first (the line is ours: we hold the lock), so that the
-     * one atomic below can release whatever the waiter bits say. */
-    uint32_t s = load(m);
-    if (__builtin_expect(!(s & WF_M_TYPE_MASK) && (s & WF_M_LOCKED), 1)) {
-        release(m);
-        return 0;
-    }
+    return wf_mutex_trylock(wf_mutex(mu));
+}
+
+int wf_mutex_unlock_slow(struct wf_mutex *m, uint32_t s)
+{
     if (!(s & WF_M_LOCKED))
         return EPERM;
     if (atomic_load_explicit(&m->owner, memory_order_relaxed) != self_id())
@@ -364,8 +322,15 @@ int weft_mutex_unlock(weft_mutex_t *mu)
         return 0;
     }
     atomic_store_explicit(&m->owner, 0, memory_order_relaxed);
-    release(m);
+    wf_mutex_release(m);
     return 0;
+}
+
+int weft_mutex_unlock(weft_mutex_t *mu)
+{
+    if (!mu)
+        return EINVAL;
+    return wf_mutex_unlock(wf_mutex(mu));
 }
 
 /* ---- for condvars (mutex.h) ---- */
@@ -388,7 +353,7 @@ uint32_t wf_mutex_release_all(struct wf_mutex *m)
         m->count = 0;
         atomic_store_explicit(&m->owner, 0, memory_order_relaxed);
     }
-    release(m);
+    wf_mutex_release(m);
     return count;
 }
 
