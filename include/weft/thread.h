@@ -82,7 +82,7 @@ int weft_create(weft_t *thread, const weft_attr_t *attr,
  * May switch (or block the host thread of a bound caller).
  * ESRCH: no such thread (gone, or already joined). EINVAL: detached, a
  * bound thread, or another thread is already joining it. EDEADLK: joining
- * yourself. */
+ * yourself, or a thread that is joining you. */
 int weft_join(weft_t thread, void **result);
 /* ESRCH / EINVAL (already detached, or a bound thread) as for join. */
 int weft_detach(weft_t thread);

@@ -148,6 +148,9 @@ int weft_cancel(weft_t h)
 
 static _Noreturn void act_on_cancel(void)
 {
+    const struct wf_posix_hooks *h = atomic_load_explicit(&wf_posix_hooks, memory_order_acquire);
+    if (h)
+        h->unwind(wf_self(), WEFT_CANCELED);
     weft_exit(WEFT_CANCELED);
 }
 

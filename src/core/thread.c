@@ -19,6 +19,7 @@
 #include "core/sched.h"
 #include "core/waitq.h"
 #include "sync/key.h"
+#include "host/host.h"
 #include "host/real.h"
 
 const char *wf_state_name(int s)
@@ -170,7 +171,14 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     return 0;
 }
 
+static const char join_kind[] = "join";
+
 int weft_join(weft_t h, void **result)
+{
+    return wf_join(h, result, 0);
+}
+
+int wf_join(weft_t h, void **result, uint64_t deadline)
 {
     struct wf_thread *self = wf_self();
     for (;;) {
@@ -182,13 +190,24 @@ int weft_join(weft_t h, void **result)
             rc = EDEADLK;
         else if ((t->flags & (WF_TF_BOUND | WF_TF_DAEMON)) || t->detached || t->joiner)
             rc = EINVAL;
+        else if (atomic_load_explicit(&t->wchan_kind, memory_order_relaxed) == join_kind &&
+                 t->wchan == self)
+            rc = EDEADLK; /* t is joining us: neither would ever return */
         if (rc) {
             wf_spin_unlock(&t->join_lock);
             return rc;
         }
         if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_EXITED) {
+            if (deadline == WF_JOIN_TRY) {
+                wf_spin_unlock(&t->join_lock);
+                return EBUSY;
+            }
+            if (deadline && wf_host_now() >= deadline) {
+                wf_spin_unlock(&t->join_lock);
+                return ETIMEDOUT;
+            }
             atomic_store_explicit(&self->wait_lock, &t->join_lock, memory_order_relaxed);
-            if (wf_wait_begin(self, 0, WF_WAIT_CANCEL)) {
+            if (wf_wait_begin(self, deadline, WF_WAIT_CANCEL)) {
                 wf_spin_unlock(&t->join_lock);
                 wf_wait_done(self, 0);
                 wf_safe_point(WF_WAIT_CANCEL);
@@ -197,12 +216,21 @@ int weft_join(weft_t h, void **result)
             t->joiner = self;
             self->wq = NULL;
             self->wchan = t;
-            atomic_store_explicit(&self->wchan_kind, "join", memory_order_relaxed);
+            atomic_store_explicit(&self->wchan_kind, join_kind, memory_order_relaxed);
             self->wake_reason = WF_WAKE_NONE;
             atomic_store_explicit(&self->state, WF_BLOCKED, memory_order_relaxed);
             wf_park(self, &t->join_lock);
-            wf_wait_done(self, 0);
+            wf_wait_done(self, deadline);
             wf_spin_lock(&t->join_lock);
+            if (self->wake_reason == WF_WAKE_TIMEDOUT) {
+                if (t->joiner == self)
+                    t->joiner = NULL;
+                if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_EXITED) {
+                    wf_spin_unlock(&t->join_lock);
+                    return ETIMEDOUT;
+                }
+                /* it ended just as the time ran out: the join completes */
+            }
             if (self->wake_reason == WF_WAKE_INTERRUPTED) {
                 /* Undo: t cannot have been released while we were its
                  * joiner, so the record is still t. */
@@ -255,9 +283,6 @@ void wf_posix_exit(struct wf_thread *self)
 _Noreturn void weft_exit(void *result)
 {
     struct wf_thread *self = wf_self();
-    const struct wf_posix_hooks *h = atomic_load_explicit(&wf_posix_hooks, memory_order_acquire);
-    if (h && self->posix)
-        h->unwind(self, result);
     wf_intr_exit(self); /* cleanup handlers first, then key destructors */
     wf_keys_exit(self);
     wf_posix_exit(self);

@@ -121,12 +121,12 @@ struct wf_thread {
 };
 
 /* Calls into the pthread layer (src/posix), set once by libweft-pthread;
- * NULL in plain libweft. unwind: the start of any thread exit (weft_exit,
- * cancellation), before the cleanup handlers; it may not return (it runs
- * the thread's glibc-style cleanup buffers by longjmp, and their last one
- * ends the exit by calling weft_exit again). exit: after the key
- * destructors. Both are called only for a thread whose `posix` is set,
- * and must check that the record is the thread's own. */
+ * NULL in plain libweft. unwind: when a cancellation acts, before
+ * weft_exit(WEFT_CANCELED); it unwinds the thread's stack the way glibc
+ * does (C++ destructors, glibc cleanup buffers) and ends the thread
+ * itself, so it returns only if it could not. exit: after the key
+ * destructors, only for a thread whose `posix` is set; it must check that
+ * the record is the thread's own. */
 struct wf_posix_hooks {
     void (*unwind)(struct wf_thread *self, void *result);
     void (*exit)(struct wf_thread *self);
@@ -167,6 +167,11 @@ _Noreturn void wf_panic(const struct wf_thread *t, const char *fmt, ...);
 _Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how);
 
 const char *wf_state_name(int state);
+/* weft_join with a deadline (absolute CLOCK_MONOTONIC ns; 0: none;
+ * WF_JOIN_TRY: do not wait, EBUSY if the thread is still running).
+ * ETIMEDOUT when it passes. */
+#define WF_JOIN_TRY UINT64_MAX
+int wf_join(weft_t h, void **result, uint64_t deadline);
 /* Precondition: self is ending, its key destructors have run. Calls the
  * pthread layer's exit hook if it has a record. */
 void wf_posix_exit(struct wf_thread *self);

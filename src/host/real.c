@@ -13,14 +13,17 @@
 static struct wf_real table;
 static atomic_int ready;
 
-static void *need(const char *name)
+void *wf_real_sym(const char *name)
 {
     void *p = dlsym(RTLD_NEXT, name);
-    if (!p) {
-        /* An executable linked statically against libc has no RTLD_NEXT;
-         * there the default lookup finds libc's own. */
-        p = dlsym(RTLD_DEFAULT, name);
-    }
+    /* An executable linked statically against libc has no RTLD_NEXT;
+     * there the default lookup finds libc's own. */
+    return p ? p : dlsym(RTLD_DEFAULT, name);
+}
+
+static void *need(const char *name)
+{
+    void *p = wf_real_sym(name);
     if (!p) {
         static const char msg[] = "weft: libc has no ";
         (void)!write(2, msg, sizeof msg - 1);

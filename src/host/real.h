@@ -32,5 +32,7 @@ struct wf_real {
 /* The table, filled on first use (thread-safe, idempotent). Aborts with a
  * message if libc lacks one of them. */
 const struct wf_real *wf_real(void);
+/* Any other libc symbol, the same way; NULL if there is none. */
+void *wf_real_sym(const char *name);
 
 #endif

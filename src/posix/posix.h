@@ -44,8 +44,13 @@ struct wp_thread {
                                           boosts (mutex.c); under lock */
     /* cancellation (cancel.c); own */
     struct wp_cancel_buf *cancel_buf;  /* glibc cleanup buffers, innermost first */
+    struct _pthread_cleanup_buffer *cleanup_old; /* the pre-2.3.3 kind (_pthread_cleanup_push) */
+    void *unwind_exc;                  /* the forced-unwind exception object, kept */
     void *exit_result;                 /* the result while they unwind */
     int unwinding;
+    /* affinity as last set (sched.c); under lock; NULL: all CPUs */
+    void *affinity;
+    size_t affinity_size;
     /* mutexes (mutex.c) */
     struct wp_held *held;              /* held special mutexes, innermost first; own */
     void *_Atomic pi_blocked_on;       /* the PI mutex it waits for, else NULL */

@@ -14,6 +14,10 @@ static void reset(struct wp_thread *r, struct wf_thread *t)
     r->sched_priority = 0;
     r->base_prio = -1;
     r->cancel_buf = NULL;
+    r->cleanup_old = NULL;
+    free(r->affinity);
+    r->affinity = NULL;
+    r->affinity_size = 0;
     r->exit_result = NULL;
     r->unwinding = 0;
     r->held = NULL;
@@ -62,7 +66,7 @@ void wp_cancel_unwind(struct wf_thread *self, struct wp_thread *r, void *result)
 
 static void hook_unwind(struct wf_thread *self, void *result)
 {
-    struct wp_thread *r = wp_record_peek(self);
+    struct wp_thread *r = wp_record(self);
     if (r)
         wp_cancel_unwind(self, r, result);
 }
