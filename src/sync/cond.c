@@ -36,7 +36,10 @@ struct wf_cond {
                                       changed under wq.lock, read without
                                       it by signal (a hint: 0 = nobody) */
     uint32_t clock;                /* clockid_t of timedwait; fixed at init */
-    struct wf_mutex *mutex;        /* the waiters' mutex while nwait > 0 */
+    struct wf_mutex *mutex;        /* the waiters' mutex while nwait > 0;
+                                      low bit set: an external mutex
+                                      (wf_cond_wait_ext), whose waiters
+                                      are woken, not requeued */
 };
 
 _Static_assert(sizeof(struct wf_cond) <= sizeof(weft_cond_t), "weft_cond_t too small");
@@ -178,6 +181,60 @@ int weft_cond_timedwait(weft_cond_t *cv, weft_mutex_t *mu, const struct timespec
     return weft_cond_clockwait(cv, mu, (clockid_t)C(cv)->clock, ts);
 }
 
+static inline struct wf_mutex *ext_tag(void *mutex)
+{
+    return (struct wf_mutex *)((uintptr_t)mutex | 1);
+}
+
+static inline int is_ext(struct wf_mutex *m)
+{
+    return (uintptr_t)m & 1;
+}
+
+/* As wait(), for a mutex of the pthread layer (mutex.h). The waiter is
+ * woken (not moved) by a signal; a wake and a timeout are decided under
+ * wq.lock, so exactly one of them counts. */
+int wf_cond_wait_ext(weft_cond_t *cv, const struct wf_cond_ext *x, uint64_t deadline)
+{
+    if (!cv || !x)
+        return EINVAL;
+    struct wf_cond *c = C(cv);
+    struct wf_mutex *tag = ext_tag(x->mutex);
+    wf_runtime_start_fast();
+    struct wf_thread *self = wf_self();
+    wf_spin_lock(&c->wq.lock);
+    if (!wf_waitq_empty(&c->wq) && c->mutex != tag) {
+        wf_spin_unlock(&c->wq.lock);
+        return EINVAL;
+    }
+    uint32_t count = 0;
+    int rc = x->unlock(x->mutex, &count);
+    if (rc) {
+        wf_spin_unlock(&c->wq.lock);
+        return rc;
+    }
+    c->mutex = tag;
+    atomic_store_explicit(&c->nwait, atomic_load_explicit(&c->nwait, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    self->wchan = c;
+    int r = wf_waitq_wait(&c->wq, "cond", c, deadline, WF_WAIT_CANCEL);
+    if (r != WF_WAKE_SIGNALED) { /* the waker uncounted a woken one */
+        wf_spin_lock(&c->wq.lock);
+        atomic_store_explicit(&c->nwait,
+                              atomic_load_explicit(&c->nwait, memory_order_relaxed) - 1,
+                              memory_order_relaxed);
+        wf_spin_unlock(&c->wq.lock);
+    }
+    if (r == WF_WAKE_INTERRUPTED)
+        wf_safe_point(0); /* a suspend stops us without the mutex */
+    rc = x->relock(x->mutex, count);
+    if (r == WF_WAKE_INTERRUPTED)
+        wf_safe_point(WF_WAIT_CANCEL); /* cancel with the mutex held */
+    if (rc)
+        return rc;
+    return r == WF_WAKE_TIMEDOUT ? ETIMEDOUT : 0;
+}
+
 /* Move up to max waiters to their mutex's queue. */
 static int release_waiters(weft_cond_t *cv, int max)
 {
@@ -193,6 +250,17 @@ static int release_waiters(weft_cond_t *cv, int max)
     wf_spin_lock(&c->wq.lock);
     if (!wf_waitq_empty(&c->wq)) {
         struct wf_mutex *m = c->mutex;
+        if (is_ext(m)) { /* wake them: they relock by themselves */
+            int n = 0;
+            while (n < max && wf_waitq_wake_one(&c->wq))
+                n++;
+            atomic_store_explicit(&c->nwait,
+                                  atomic_load_explicit(&c->nwait, memory_order_relaxed) -
+                                      (uint32_t)n,
+                                  memory_order_relaxed);
+            wf_spin_unlock(&c->wq.lock);
+            return 0;
+        }
         wf_spin_lock(&m->wq.lock);
         int n = wf_waitq_requeue(&c->wq, &m->wq, max, "mutex", m);
         atomic_store_explicit(&c->nwait,

@@ -84,6 +84,26 @@ void wf_mutex_relock(struct wf_mutex *m, uint32_t count, int woken);
  * wakes one so the queue moves. */
 void wf_mutex_requeued(struct wf_mutex *m);
 
+/* ---- condvar waits with a mutex that is not a weft mutex (cond.c) ----
+ * The pthread layer's robust, priority and ceiling mutexes cannot take
+ * requeued waiters: a condvar used with one wakes its waiters instead
+ * (they relock through relock), and marks its mutex field so (low bit
+ * set) for signal and broadcast. The rest is weft's condvar: counting,
+ * EBUSY on destroy, timeouts that never lose a signal, cancellation with
+ * the mutex held again. */
+struct wf_cond_ext {
+    void *mutex;  /* the mutex's identity (all waiters must share it) */
+    /* Release it completely (called under the condvar's queue lock, so
+     * never switches); *count gets what relock needs. 0 or an error
+     * (EPERM: not the owner): then the wait does not happen. */
+    int (*unlock)(void *mutex, uint32_t *count);
+    /* Lock it again, restoring count; 0 or an error the wait returns
+     * (EOWNERDEAD, ENOTRECOVERABLE). Not interruptible by cancellation. */
+    int (*relock)(void *mutex, uint32_t count);
+};
+/* deadline: absolute monotonic ns, 0 for none. A cancellation point. */
+int wf_cond_wait_ext(weft_cond_t *cv, const struct wf_cond_ext *x, uint64_t deadline);
+
 /* ---- the fast paths, inline so that the pthread layer (src/posix)
  * costs no more than a call of weft_mutex_lock. The rest is in mutex.c. */
 
