@@ -13,6 +13,7 @@
  * pass while it is away: 2 at the least (count <= WEFT_BARRIER_MAX).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/intr.h"
@@ -30,6 +31,9 @@ struct wf_barrier {
 _Static_assert(sizeof(struct wf_barrier) <= sizeof(weft_barrier_t), "weft_barrier_t too small");
 _Static_assert(_Alignof(struct wf_barrier) <= _Alignof(weft_barrier_t), "weft_barrier_t misaligned");
 _Static_assert(sizeof(weft_barrier_t) <= 32, "bigger than glibc's pthread_barrier_t");
+/* The pthread layer marks a process-shared barrier with bit 31 of the
+ * count word (never set here: count <= WEFT_BARRIER_MAX) at offset 24. */
+_Static_assert(offsetof(struct wf_barrier, count) == 24, "count word at offset 24");
 
 static inline struct wf_barrier *B(weft_barrier_t *b)
 {

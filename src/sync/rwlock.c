@@ -32,6 +32,8 @@
 #include "core/waitq.h"
 #include "weft/sync.h"
 #include "sync/deadline.h"
+#include "sync/rwlock.h"
+#include "weft/thread.h"
 
 enum {
     RW_WRITER = 1u << 31,
@@ -41,18 +43,60 @@ enum {
 
 struct wf_rwlock {
     _Atomic uint32_t state;  /* RW_*; changed only by atomic RMW */
-    uint32_t unused;
+    uint32_t mode;           /* WF_RW_READER/WRITER_PREF of the waiters;
+                                under wq.lock (rwlock.h) */
     _Atomic uint64_t owner;  /* id of the writer holding it, else 0;
                                 written by that writer only */
     struct wf_waitq wq;      /* waiting readers and writers, FIFO */
+    uint32_t nrt;            /* real-time waiters on wq (may count one that
+                                timed out and is about to take itself off);
+                                under wq.lock */
 };
 
 _Static_assert(sizeof(struct wf_rwlock) <= sizeof(weft_rwlock_t), "weft_rwlock_t too small");
 _Static_assert(_Alignof(struct wf_rwlock) <= _Alignof(weft_rwlock_t), "weft_rwlock_t misaligned");
 _Static_assert(sizeof(weft_rwlock_t) <= 56, "bigger than glibc's pthread_rwlock_t");
+_Static_assert(sizeof(struct wf_rwlock) <= WF_RWLOCK_FREE_OFFSET,
+               "the pthread layer's bytes (rwlock.h) must stay free");
 
+int (*wf_rw_rt_prio)(void);
+
+/* Wait-channel kinds: all read "rwlock" in dumps, but the address says
+ * what the waiter is: a reader or a writer, and for a real-time waiter
+ * its priority (rt_kind[prio][writer]). */
 static const char reader_kind[] = "rwlock";
 static const char writer_kind[] = "rwlock";
+#define RK2 {"rwlock", "rwlock"}
+#define RK8 RK2, RK2, RK2, RK2, RK2, RK2, RK2, RK2
+static const char rt_kind[WEFT_PRIO_MAX + 1][2][8] = {RK8, RK8, RK8, RK8};
+_Static_assert(WEFT_PRIO_MAX + 1 == 32, "rt_kind has 32 rows");
+
+static inline int kind_rt(const char *k)
+{
+    uintptr_t a = (uintptr_t)k, b = (uintptr_t)rt_kind;
+    return a >= b && a < b + sizeof rt_kind;
+}
+
+static inline int kind_writer(const char *k)
+{
+    if (kind_rt(k))
+        return (int)(((uintptr_t)k - (uintptr_t)rt_kind) / 8) & 1;
+    return k == writer_kind;
+}
+
+/* Order of a waiter in a priority hand-off: 2 * prio + writer for a
+ * real-time waiter, -1 for the others. */
+static inline int kind_key(const char *k)
+{
+    if (!kind_rt(k))
+        return -1;
+    return (int)(((uintptr_t)k - (uintptr_t)rt_kind) / 8);
+}
+
+static inline const char *waiter_kind(const struct wf_thread *t)
+{
+    return atomic_load_explicit(&t->wchan_kind, memory_order_relaxed);
+}
 
 static inline struct wf_rwlock *RW(weft_rwlock_t *rw)
 {
@@ -81,57 +125,127 @@ static inline int writer_holds_it_and_is(struct wf_rwlock *rw, uint32_t s, uint6
     return (s & RW_WRITER) && atomic_load_explicit(&rw->owner, memory_order_relaxed) == me;
 }
 
-/* Precondition: wq.lock held. Hand the lock to the head of the queue while
- * it can have it; clear WAIT once the queue is empty. */
+/* Precondition: wq.lock held. The waiter the lock goes to next: the best
+ * real-time one (priority, writers first at equal priority, then FIFO);
+ * without any, under reader preference the first reader, else the head. */
+static struct wf_thread *pick(struct wf_rwlock *rw)
+{
+    struct wf_thread *h = rw->wq.head;
+    if (!h)
+        return NULL;
+    if (rw->nrt) {
+        struct wf_thread *best = NULL;
+        int bestkey = -1;
+        for (struct wf_thread *t = h; t; t = t->wq_next) {
+            int k = kind_key(waiter_kind(t));
+            if (k > bestkey) {
+                best = t;
+                bestkey = k;
+            }
+        }
+        if (best)
+            return best;
+    }
+    if (rw->mode == WF_RW_READER_PREF)
+        for (struct wf_thread *t = h; t; t = t->wq_next)
+            if (!kind_writer(waiter_kind(t)))
+                return t;
+    return h;
+}
+
+/* Precondition: wq.lock held; t is on the queue. */
+static void take_off(struct wf_rwlock *rw, struct wf_thread *t)
+{
+    if (kind_rt(waiter_kind(t)) && rw->nrt)
+        rw->nrt--;
+    wf_waitq_remove(&rw->wq, t);
+    wf_unpark(t, WF_WAKE_SIGNALED);
+}
+
+/* Precondition: wq.lock held. Hand the lock to the waiters that may have
+ * it now (pick); clear WAIT once the queue is empty. */
 static void grant(struct wf_rwlock *rw)
 {
     uint32_t s = load(rw);
     for (;;) {
-        struct wf_thread *t = rw->wq.head;
+        struct wf_thread *t = pick(rw);
         if (!t) {
             while ((s & RW_WAIT) && !cas(rw, &s, s & ~RW_WAIT))
                 ;
             return;
         }
-        uint32_t more = t->wq_next ? RW_WAIT : 0;
-        if (atomic_load_explicit(&t->wchan_kind, memory_order_relaxed) == writer_kind) {
+        uint32_t more = (rw->wq.head != t || t->wq_next) ? RW_WAIT : 0;
+        if (kind_writer(waiter_kind(t))) {
             if (s & (RW_WRITER | RW_COUNT))
                 return;
             if (!cas(rw, &s, RW_WRITER | more))
                 continue;
-            wf_waitq_remove(&rw->wq, t);
-            wf_unpark(t, WF_WAKE_SIGNALED); /* it sets owner itself */
+            take_off(rw, t); /* it sets owner itself */
             return;
         }
         if ((s & RW_WRITER) || (s & RW_COUNT) == RW_COUNT)
             return;
         if (!cas(rw, &s, ((s & ~RW_WAIT) + 1) | more))
             continue;
-        wf_waitq_remove(&rw->wq, t);
-        wf_unpark(t, WF_WAKE_SIGNALED);
+        take_off(rw, t);
         s = ((s & ~RW_WAIT) + 1) | more;
     }
 }
 
-/* Can the caller take it now (under wq.lock or not)? */
+/* Can a reader take it now, outside the fast path? */
 static inline int can_read(uint32_t s)
 {
     return !(s & (RW_WRITER | RW_WAIT));
 }
 
+/* Precondition: wq.lock held. Does a real-time writer of priority prio or
+ * higher wait? */
+static int rt_writer_waits(struct wf_rwlock *rw, int prio)
+{
+    if (!rw->nrt)
+        return 0;
+    for (struct wf_thread *t = rw->wq.head; t; t = t->wq_next) {
+        int k = kind_key(waiter_kind(t));
+        if (k >= 0 && (k & 1) && k / 2 >= prio)
+            return 1;
+    }
+    return 0;
+}
+
+/* Precondition: wq.lock held. May a reader (rt: real-time, of priority
+ * prio) take it in state s under the kind? */
+static int reader_may(struct wf_rwlock *rw, uint32_t s, int kind, int rt, int prio)
+{
+    if (s & RW_WRITER)
+        return 0;
+    if (rt_writer_waits(rw, prio))
+        return 0;
+    if (rt || kind == WF_RW_READER_PREF)
+        return 1;
+    return !(s & RW_WAIT);
+}
+
 /* Wait in the queue as a reader or writer; the deadline was computed.
- * Returns 0 once granted, or EDEADLK / EAGAIN / ETIMEDOUT. */
-static int wait_slow(struct wf_rwlock *rw, int writer, uint64_t deadline, uint64_t me)
+ * Returns 0 once granted, or EDEADLK / EAGAIN / ETIMEDOUT / EBUSY (try:
+ * only decides, never queues). */
+static int wait_slow(struct wf_rwlock *rw, int writer, uint64_t deadline, uint64_t me, int mode,
+                     int try)
 {
     /* The timed forms are cancellation points (as the issue and
      * weft/thread.h say; POSIX has no rwlock call among them). */
-    int flags = deadline ? WF_WAIT_CANCEL : 0;
+    int flags = deadline && !(mode & WF_RW_NOCANCEL) ? WF_WAIT_CANCEL : 0;
+    int kind = mode & WF_RW_KIND_MASK;
+    int rtprio = wf_rw_rt_prio ? wf_rw_rt_prio() : -1;
+    if (rtprio > WEFT_PRIO_MAX)
+        rtprio = WEFT_PRIO_MAX;
+    int prio = rtprio >= 0 ? rtprio : wf_self()->prio;
+    const char *wkind = rtprio >= 0 ? rt_kind[rtprio][writer] : writer ? writer_kind : reader_kind;
     wf_runtime_start_fast();
     for (;;) {
         wf_spin_lock(&rw->wq.lock);
         uint32_t s = load(rw);
         for (;;) {
-            if (writer ? s == 0 : can_read(s)) {
+            if (writer ? s == 0 : reader_may(rw, s, kind, rtprio >= 0, prio)) {
                 if (!writer && (s & RW_COUNT) == RW_COUNT) {
                     wf_spin_unlock(&rw->wq.lock);
                     return EAGAIN;
@@ -139,6 +253,10 @@ static int wait_slow(struct wf_rwlock *rw, int writer, uint64_t deadline, uint64
                 if (cas(rw, &s, writer ? RW_WRITER : s + 1))
                     goto got;
                 continue;
+            }
+            if (try) {
+                wf_spin_unlock(&rw->wq.lock);
+                return EBUSY;
             }
             if (writer_holds_it_and_is(rw, s, me)) {
                 wf_spin_unlock(&rw->wq.lock);
@@ -151,11 +269,16 @@ static int wait_slow(struct wf_rwlock *rw, int writer, uint64_t deadline, uint64
             if (cas(rw, &s, s | RW_WAIT))
                 break;
         }
-        int r = wf_waitq_wait(&rw->wq, writer ? writer_kind : reader_kind, rw, deadline, flags);
+        rw->mode = (uint32_t)kind;
+        if (rtprio >= 0)
+            rw->nrt++;
+        int r = wf_waitq_wait(&rw->wq, wkind, rw, deadline, flags);
         if (r == WF_WAKE_SIGNALED)
             goto granted;
         /* Off the queue without the lock: those behind may go now. */
         wf_spin_lock(&rw->wq.lock);
+        if (rtprio >= 0 && rw->nrt)
+            rw->nrt--;
         grant(rw);
         wf_spin_unlock(&rw->wq.lock);
         if (r == WF_WAKE_TIMEDOUT)
@@ -170,9 +293,8 @@ granted:
     return 0;
 }
 
-/* try: 1 for the try forms; timed: clock and ts apply. */
-static int rdlock(weft_rwlock_t *rwl, int try, int timed, clockid_t clock,
-                  const struct timespec *ts)
+int wf_rwlock_rdlock_mode(weft_rwlock_t *rwl, int mode, int try, int timed, clockid_t clock,
+                          const struct timespec *ts)
 {
     if (!rwl || (timed && !wf_clock_valid(clock)))
         return EINVAL;
@@ -184,22 +306,25 @@ static int rdlock(weft_rwlock_t *rwl, int try, int timed, clockid_t clock,
         if (cas(rw, &s, s + 1))
             return 0;
     }
-    if (try)
-        return EBUSY;
     uint64_t me = self_id();
-    if (writer_holds_it_and_is(rw, s, me))
+    if (!try && writer_holds_it_and_is(rw, s, me))
         return EDEADLK;
+    /* A writer holds it, or (weft's own policy, no real-time callers
+     * possible) one waits: no. The other cases decide under wq.lock. */
+    if (try && ((s & RW_WRITER) ||
+                ((mode & WF_RW_KIND_MASK) == WF_RW_WRITER_PREF && !wf_rw_rt_prio)))
+        return EBUSY;
     uint64_t deadline = 0;
     if (timed) {
         int rc = wf_deadline(clock, ts, &deadline);
         if (rc)
             return rc;
     }
-    return wait_slow(rw, 0, deadline, me);
+    return wait_slow(rw, 0, deadline, me, mode, try);
 }
 
-static int wrlock(weft_rwlock_t *rwl, int try, int timed, clockid_t clock,
-                  const struct timespec *ts)
+int wf_rwlock_wrlock_mode(weft_rwlock_t *rwl, int mode, int try, int timed, clockid_t clock,
+                          const struct timespec *ts)
 {
     if (!rwl || (timed && !wf_clock_valid(clock)))
         return EINVAL;
@@ -221,7 +346,19 @@ static int wrlock(weft_rwlock_t *rwl, int try, int timed, clockid_t clock,
         if (rc)
             return rc;
     }
-    return wait_slow(rw, 1, deadline, me);
+    return wait_slow(rw, 1, deadline, me, mode, 0);
+}
+
+static inline int rdlock(weft_rwlock_t *rwl, int try, int timed, clockid_t clock,
+                         const struct timespec *ts)
+{
+    return wf_rwlock_rdlock_mode(rwl, WF_RW_WRITER_PREF, try, timed, clock, ts);
+}
+
+static inline int wrlock(weft_rwlock_t *rwl, int try, int timed, clockid_t clock,
+                         const struct timespec *ts)
+{
+    return wf_rwlock_wrlock_mode(rwl, WF_RW_WRITER_PREF, try, timed, clock, ts);
 }
 
 int weft_rwlock_init(weft_rwlock_t *rw)

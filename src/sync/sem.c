@@ -4,6 +4,7 @@
  * handed a unit (the post and the timeout decide under wq.lock who wins),
  * so it has nothing to give back. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/intr.h"
@@ -20,6 +21,9 @@ struct sem {
 _Static_assert(sizeof(struct sem) <= sizeof(weft_sem_t), "weft_sem_t too small");
 _Static_assert(_Alignof(struct sem) <= _Alignof(weft_sem_t), "weft_sem_t misaligned");
 _Static_assert(sizeof(weft_sem_t) <= 32, "bigger than glibc's sem_t");
+/* The pthread layer tags a process-shared sem_t in bytes 28..31: the
+ * private layout must leave them alone (weft_sem_init zeroes them). */
+_Static_assert(offsetof(struct sem, value) + sizeof(uint32_t) <= 28, "sem_t bytes 28..31 stay free");
 
 static inline struct sem *S(weft_sem_t *s)
 {
