@@ -21,7 +21,7 @@
 # ../shared/peers/README.md). The tables are computed from $OUT only: the
 # medians (table.awk, copied from the peers) and the target ratios
 # (targets.awk). Re-print them from a saved file with
-#   awk -v impls="weft asm boost pth nptl go-p1 go-p2" -f bench/table.awk FILE
+#   awk -v impls="weft weft-pthread asm boost pth nptl go-p1 go-p2" -f bench/table.awk FILE
 #   awk -f bench/targets.awk FILE
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,11 +34,11 @@ JOB_TIMEOUT=${JOB_TIMEOUT:-120}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/peers}
 OUT=${OUT:-$ROOT/bench/results/latest.txt}
-IMPLS="weft asm boost pth nptl go-p1 go-p2"
+IMPLS="weft weft-pthread asm boost pth nptl go-p1 go-p2"
 
 # ---- build ----
 [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD_DIR" >&2
-cmake --build "$BUILD_DIR" --target weft_bench -j "$(nproc)" >&2
+cmake --build "$BUILD_DIR" --target weft_bench weft_pthread -j "$(nproc)" >&2
 W="$BUILD_DIR/bench/weft"
 P="$BUILD_DIR/peers"
 if [ -d "$PEERS_DIR" ]; then
@@ -48,6 +48,8 @@ if [ -d "$PEERS_DIR" ]; then
 else
     echo "run.sh: no peers at $PEERS_DIR; running weft only" >&2
 fi
+# The NPTL benchmark binary, unmodified, on libweft-pthread (issue 4).
+D="$ROOT/bench/dropin.sh $BUILD_DIR/libweft-pthread.so $P/nptl"
 G1="env GOMAXPROCS=1 $P/gobench"
 G2="env GOMAXPROCS=2 $P/gobench"
 
@@ -56,18 +58,18 @@ G2="env GOMAXPROCS=2 $P/gobench"
 JOBS=(
     "$W switch" "$P/asm_switch switch" "$P/boost switch" "$P/pth switch" "$P/nptl switch" "$G1 switch"
     "$P/nptl switch_yield"
-    "$W create_join" "$P/pth create_join" "$P/nptl create_join" "$G1 create_join" "$G2 create_join"
-    "$W create_join_batch" "$P/pth create_join_batch" "$P/nptl create_join_batch"
+    "$W create_join" "$D create_join" "$P/pth create_join" "$P/nptl create_join" "$G1 create_join" "$G2 create_join"
+    "$W create_join_batch" "$D create_join_batch" "$P/pth create_join_batch" "$P/nptl create_join_batch"
     "$G1 create_join_batch" "$G2 create_join_batch"
-    "$W pingpong" "$P/pth pingpong" "$P/nptl pingpong" "$G1 pingpong" "$G2 pingpong"
+    "$W pingpong" "$D pingpong" "$P/pth pingpong" "$P/nptl pingpong" "$G1 pingpong" "$G2 pingpong"
     "$P/nptl pingpong_cpu0"
-    "$W mutex 4" "$P/pth mutex 4" "$P/nptl mutex 4" "$G1 mutex 4" "$G2 mutex 4"
-    "$W mutex 64" "$P/pth mutex 64" "$P/nptl mutex 64" "$G1 mutex 64" "$G2 mutex 64"
+    "$W mutex 4" "$D mutex 4" "$P/pth mutex 4" "$P/nptl mutex 4" "$G1 mutex 4" "$G2 mutex 4"
+    "$W mutex 64" "$D mutex 64" "$P/pth mutex 64" "$P/nptl mutex 64" "$G1 mutex 64" "$G2 mutex 64"
     "$W many 2000" "$P/pth many 2000" "$P/nptl many 2000" "$G1 many 2000" "$G2 many 2000"
-    "$W many 10000" "$P/nptl many 10000" "$G1 many 10000" "$G2 many 10000"
+    "$W many 10000" "$D many 10000" "$P/nptl many 10000" "$G1 many 10000" "$G2 many 10000"
     "$W many 100000" "$W many_small 100000" "$P/nptl many 100000" "$G1 many 100000" "$G2 many 100000"
     "$W spawn_tree 15" "$P/pth spawn_tree 15" "$P/nptl spawn_tree 15" "$G1 spawn_tree 15" "$G2 spawn_tree 15"
-    "$W spawn_tree 20" "$P/pth spawn_tree 20" "$P/nptl spawn_tree 20" "$G1 spawn_tree 20" "$G2 spawn_tree 20"
+    "$W spawn_tree 20" "$D spawn_tree 20" "$P/pth spawn_tree 20" "$P/nptl spawn_tree 20" "$G1 spawn_tree 20" "$G2 spawn_tree 20"
     "$W spawn_tree 25" "$G1 spawn_tree 25" "$G2 spawn_tree 25"
     "$W spawn_tree 27" "$G1 spawn_tree 27" "$G2 spawn_tree 27"
     "$W many 1000000" "$W many_small 1000000" "$G2 many 1000000"
@@ -75,6 +77,7 @@ JOBS=(
 impl_of() { # the impl= a job prints
     case "$1" in
     "$W "*) echo weft ;;
+    "$D "*) echo weft-pthread ;;
     *GOMAXPROCS=*) local g=${1#*GOMAXPROCS=}; echo "go-p${g%% *}" ;;
     */asm_switch*) echo asm ;;
     *) local b=${1%% *}; echo "${b##*/}" ;;

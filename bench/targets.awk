@@ -154,6 +154,13 @@ END {
         (x == "" || y == "" || y + 0 <= 0) ? "" : x / y, "<=", 1, "x", missing, "")
     x = ratio("spawn_tree_n27", "go-p2", "spawn_tree_n27", "weft")
     row("spawn_tree_n27: go-p2 / weft", x, ">=", 2, "x", missing, "")
+    # issue 4: the NPTL benchmark binary, unmodified, under
+    # LD_PRELOAD=libweft-pthread.so, against the native API.
+    split("create_join pingpong mutex_t4 mutex_t64", dropin, " ")
+    for (i = 1; i <= 4; i++) {
+        x = ratio(dropin[i], "weft-pthread", dropin[i], "weft")
+        row(dropin[i] ": weft-pthread (drop-in) / weft", x, "<=", 1.5, "x", missing, "")
+    }
 
     printf "\n%d met, %d missed, %d without data.", met, missed, nodata
     if (frac != "")
