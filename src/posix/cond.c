@@ -138,10 +138,7 @@ static int pc_destroy(struct wp_pcond *c)
      * lock, never a signal). */
     while (c->nwaiters) {
         wp_pshared_unlock(&c->lock);
-        if (wf_self()->flags & WF_TF_BOUND)
-            weft_sleep(100000);
-        else
-            weft_yield();
+        wp_pshared_pause();
         wp_pshared_lock(&c->lock);
     }
     c->tag = 0;

@@ -19,6 +19,21 @@
 #define SLICE_MAX 4000000ull  /* 4 ms */
 #define BOUND_POLL 10000000ull /* 10 ms: a bound waiter's cancel check */
 
+/* The process the runtime runs in. A forked child has no vCPUs (the
+ * runtime does not survive fork yet), so there every thread waits as a
+ * bound one would: in the kernel. */
+static pid_t runtime_pid;
+
+__attribute__((constructor)) static void note_pid(void)
+{
+    runtime_pid = getpid();
+}
+
+static int host_waits(struct wf_thread *self)
+{
+    return (self->flags & WF_TF_BOUND) || getpid() != runtime_pid;
+}
+
 static int cancel_pending(struct wf_thread *self)
 {
     unsigned p = atomic_load_explicit(&self->intr_pending, memory_order_relaxed);
@@ -29,7 +44,7 @@ int wp_pshared_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t deadline,
                     uint64_t poll_ns, int cancel)
 {
     struct wf_thread *self = wf_self();
-    int bound = self->flags & WF_TF_BOUND;
+    int bound = host_waits(self);
     uint64_t slice = SLICE_MIN;
     uint64_t start = wf_host_now();
     uint64_t poll_end = poll_ns ? start + poll_ns : 0;
@@ -72,7 +87,16 @@ int wp_pshared_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t deadline,
 void wp_pshared_wake(_Atomic uint32_t *addr, int n)
 {
     wf_sys6(SYS_futex, (long)addr, FUTEX_WAKE, n, 0, 0, 0);
-    wf_futex_wake((const uint32_t *)addr, n);
+    if (getpid() == runtime_pid)
+        wf_futex_wake((const uint32_t *)addr, n);
+}
+
+void wp_pshared_pause(void)
+{
+    if (host_waits(wf_self()))
+        wf_host_yield();
+    else
+        weft_yield();
 }
 
 uint64_t wp_pshared_self(void)
@@ -95,7 +119,7 @@ void wp_pshared_lock(_Atomic uint32_t *l)
         while (atomic_load_explicit(l, memory_order_relaxed)) {
             wf_cpu_relax();
             if ((++n & 255) == 0) {
-                if (wf_self()->flags & WF_TF_BOUND)
+                if (host_waits(wf_self()))
                     wf_host_yield();
                 else
                     weft_yield();

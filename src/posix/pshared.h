@@ -76,6 +76,9 @@ uint64_t wp_pshared_self(void);
 /* Is the process of owner identity o gone? (kill(pid, 0) == ESRCH) */
 int wp_pshared_owner_dead(uint64_t o);
 
+/* Let others run a moment (a yield of the right kind). */
+void wp_pshared_pause(void);
+
 /* A short lock in shared memory (process-shared condvars): spins, yields. */
 void wp_pshared_lock(_Atomic uint32_t *l);
 void wp_pshared_unlock(_Atomic uint32_t *l);
