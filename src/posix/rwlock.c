@@ -85,8 +85,15 @@ static int rt_prio(void)
     struct wp_thread *r = wp_record_peek(t);
     if (!r)
         return -1;
-    int policy = __atomic_load_n(&r->policy, __ATOMIC_RELAXED);
-    return policy == SCHED_FIFO || policy == SCHED_RR ? t->prio : -1;
+    wf_spin_lock(&r->lock);
+    int policy = r->policy, prio = r->sched_priority;
+    wf_spin_unlock(&r->lock);
+    if (policy != SCHED_FIFO && policy != SCHED_RR)
+        return -1;
+    /* From the record: t->prio may not have taken a new value yet (weft
+     * applies it when the thread is next queued); a boost may be higher. */
+    int w = wp_prio_to_weft(policy, prio);
+    return t->prio > w ? t->prio : w;
 }
 
 __attribute__((constructor)) static void install_rt_prio(void)
