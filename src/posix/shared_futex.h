@@ -110,18 +110,42 @@ static inline int wp_tmo_set(struct wp_tmo *t, clockid_t clock, const struct tim
     return 0;
 }
 
+#define WP_SPIN_NS 3000ull
 #define WP_SLICE_NS (20 * 1000000ull)
 #define WP_POLL_MIN_NS (50 * 1000ull)
 #define WP_POLL_MAX_NS (2 * 1000000ull)
 
 /* Wait while *addr == val, or a while (a spurious return is normal:
- * recheck). *poll starts at 0 and carries the weft thread's backoff.
+ * recheck). *poll starts at 0 for each call (the first wait spins a
+ * little) and carries the weft thread's backoff.
  * Returns 0, or ETIMEDOUT once the timeout (may be NULL) has passed.
  * Never acts on cancellation itself: a caller that is a cancellation
  * point undoes its waiter count and calls weft_testcancel between waits. */
 static inline int wp_shared_wait(_Atomic uint32_t *addr, uint32_t val, const struct wp_tmo *tmo,
                                  uint64_t *poll)
 {
+    /* The other side often answers within microseconds (a ping-pong
+     * across processes): look for a while (WP_SPIN_NS) before sleeping,
+     * once per call; a weft thread first lets its vCPU's other threads
+     * run, in case the answer is to come from one of them. */
+    if (!*poll) {
+        if (wf_tls_self && !(wf_tls_self->flags & WF_TF_BOUND) && wp_in_runtime_process())
+            weft_yield();
+        uint64_t end = 0;
+        for (unsigned i = 0;; i++) {
+            if (atomic_load_explicit(addr, memory_order_relaxed) != val)
+                return 0;
+            if ((i & 31) == 0) {
+                uint64_t now = wf_host_now();
+                if (!end)
+                    end = now + WP_SPIN_NS;
+                else if (now >= end)
+                    break;
+            }
+            wf_cpu_relax();
+        }
+        *poll = 1;
+    }
     if (!wp_in_runtime_process()) {
         long r;
         if (tmo && tmo->has) {
@@ -143,7 +167,8 @@ static inline int wp_shared_wait(_Atomic uint32_t *addr, uint32_t val, const str
         struct timespec ts = {(time_t)(until / WF_NSEC), (long)(until % WF_NSEC)};
         wp_futex(addr, FUTEX_WAIT_BITSET, val, &ts, FUTEX_BITSET_MATCH_ANY);
     } else {
-        *poll = *poll ? (*poll * 2 > WP_POLL_MAX_NS ? WP_POLL_MAX_NS : *poll * 2) : WP_POLL_MIN_NS;
+        *poll = *poll > 1 ? (*poll * 2 > WP_POLL_MAX_NS ? WP_POLL_MAX_NS : *poll * 2)
+                          : WP_POLL_MIN_NS;
         uint64_t until = now + *poll;
         if (tmo && tmo->has && tmo->mono < until)
             until = tmo->mono;
