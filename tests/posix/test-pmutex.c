@@ -379,6 +379,48 @@ WT_TEST(timeouts)
     WT_ERR(pthread_mutex_clocklock(&m, 12345, &ts), EINVAL);
 }
 
+/* pthread_mutex_timedlock is not a cancellation point (weft's timed
+ * lock is: the layer turns that off around it). A cancel sent while it
+ * waits acts only at the next cancellation point. */
+struct nc {
+    pthread_mutex_t *m;
+    atomic_int started;
+    int rc;
+};
+
+static void *nc_thread(void *p)
+{
+    struct nc *n = p;
+    struct timespec ts = after(CLOCK_REALTIME, 300 * WT_MS);
+    atomic_store(&n->started, 1);
+    n->rc = pthread_mutex_timedlock(n->m, &ts);
+    pthread_testcancel();
+    return (void *)2;
+}
+
+static void not_cancellation_point(pthread_mutex_t *m)
+{
+    struct nc n = {m, 0, -1};
+    WT_OK(pthread_mutex_lock(m));
+    pthread_t t = spawn(nc_thread, &n);
+    WT_WAIT_UNTIL(atomic_load(&n.started), 10);
+    usleep(20000);
+    WT_OK(pthread_cancel(t));
+    WT_PTR_EQ(join(t), PTHREAD_CANCELED);
+    WT_ERR(n.rc, ETIMEDOUT);
+    WT_OK(pthread_mutex_unlock(m));
+}
+
+WT_TEST(timedlock_not_cancellation_point)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    not_cancellation_point(&m);
+    pthread_mutex_t r;
+    init_mutex(&r, PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_ROBUST, PTHREAD_PRIO_INHERIT, 0);
+    not_cancellation_point(&r);
+    WT_OK(pthread_mutex_destroy(&r));
+}
+
 struct holder {
     pthread_mutex_t *m;
     int how; /* 0 return, 1 pthread_exit, 2 wait for cancel */
@@ -824,6 +866,7 @@ WT_MAIN(WT_ENTRY(abi, 0, 60),
         WT_ENTRY(static_race, 0, 120),
         WT_ENTRY(types_by_init, 0, 60),
         WT_ENTRY(timeouts, 0, 60),
+        WT_ENTRY(timedlock_not_cancellation_point, 0, 60),
         WT_ENTRY(robust_owner_dies, 0, 60),
         WT_ENTRY(robust_waiters_notrecoverable, 0, 60),
         WT_ENTRY(robust_errors, 0, 60),
