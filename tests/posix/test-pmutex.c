@@ -833,27 +833,37 @@ WT_TEST(stress)
     static const pthread_mutex_t rec = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
     stress_one(&plain);
     stress_one(&rec);
-    /* the special kinds: made in place */
-    struct stress *dummy = NULL;
-    (void)dummy;
-    pthread_mutex_t robust;
-    init_mutex(&robust, PTHREAD_MUTEX_ERRORCHECK, PTHREAD_MUTEX_ROBUST, PTHREAD_PRIO_INHERIT, 0);
-    /* robust mutexes cannot be copied: run the special one in place */
-    struct stress *s = calloc(1, sizeof *s);
-    init_mutex(&s->m, PTHREAD_MUTEX_ERRORCHECK, PTHREAD_MUTEX_ROBUST, PTHREAD_PRIO_INHERIT, 0);
-    pthread_cond_init(&s->cv, NULL);
-    s->end = wt_clock_ns() + 700 * WT_MS;
-    pthread_t t[8];
-    for (int i = 0; i < 8; i++)
-        t[i] = spawn(stress_thread, s);
-    for (int i = 0; i < 8; i++)
-        join(t[i]);
-    WT_EQ(atomic_load(&s->bad), 0);
-    WT_EQ(s->counter, atomic_load(&s->ops));
-    WT_OK(pthread_mutex_destroy(&s->m));
-    WT_OK(pthread_cond_destroy(&s->cv));
-    free(s);
-    WT_OK(pthread_mutex_destroy(&robust));
+    /* the other kinds cannot be copied: made in place */
+    for (int kind = 0; kind < 2; kind++) {
+        struct stress *s = calloc(1, sizeof *s);
+        if (kind == 0) {
+            init_mutex(&s->m, PTHREAD_MUTEX_ERRORCHECK, PTHREAD_MUTEX_ROBUST,
+                       PTHREAD_PRIO_INHERIT, 0);
+            WT_OK(pthread_cond_init(&s->cv, NULL));
+        } else { /* process-shared mutex and condvar, used in-process */
+            pthread_mutexattr_t ma;
+            WT_OK(pthread_mutexattr_init(&ma));
+            WT_OK(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
+            WT_OK(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
+            WT_OK(pthread_mutex_init(&s->m, &ma));
+            pthread_condattr_t ca;
+            WT_OK(pthread_condattr_init(&ca));
+            WT_OK(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
+            WT_OK(pthread_cond_init(&s->cv, &ca));
+        }
+        s->end = wt_clock_ns() + 700 * WT_MS;
+        pthread_t t[8];
+        for (int i = 0; i < 8; i++)
+            t[i] = spawn(stress_thread, s);
+        for (int i = 0; i < 8; i++)
+            join(t[i]);
+        WT_EQ(atomic_load(&s->bad), 0);
+        WT_EQ(s->counter, atomic_load(&s->ops));
+        WT_GT(s->counter, 0);
+        WT_OK(pthread_mutex_destroy(&s->m));
+        WT_OK(pthread_cond_destroy(&s->cv));
+        free(s);
+    }
     WT_EQ(my_prio(), WEFT_PRIO_DEFAULT);
 }
 
