@@ -944,3 +944,13 @@ void wp_mutex_thread_exit(struct wf_thread *t, struct wp_thread *r)
     atomic_store_explicit(&r->pi_blocked_on, NULL, memory_order_relaxed);
     r->base_prio = -1;
 }
+
+/* glibc still exports these old internal names (GLIBC_2.2.5), and old
+ * binaries and libraries may call them: the same functions. */
+#define WP_ALIAS(name, target) \
+    WP_EXPORT __typeof__(target) name __attribute__((alias(#target), copy(target)))
+WP_ALIAS(__pthread_mutex_init, pthread_mutex_init);
+WP_ALIAS(__pthread_mutex_destroy, pthread_mutex_destroy);
+WP_ALIAS(__pthread_mutex_lock, pthread_mutex_lock);
+WP_ALIAS(__pthread_mutex_trylock, pthread_mutex_trylock);
+WP_ALIAS(__pthread_mutex_unlock, pthread_mutex_unlock);

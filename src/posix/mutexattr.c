@@ -143,3 +143,10 @@ WP_EXPORT int pthread_mutexattr_getprioceiling(const pthread_mutexattr_t *a, int
     *ceiling = c ? c : 1;
     return 0;
 }
+
+/* glibc's old internal names (GLIBC_2.2.5), still exported. */
+#define WP_ALIAS(name, target) \
+    WP_EXPORT __typeof__(target) name __attribute__((alias(#target), copy(target)))
+WP_ALIAS(__pthread_mutexattr_init, pthread_mutexattr_init);
+WP_ALIAS(__pthread_mutexattr_destroy, pthread_mutexattr_destroy);
+WP_ALIAS(__pthread_mutexattr_settype, pthread_mutexattr_settype);

@@ -41,6 +41,11 @@
  * wakes them one at a time. If the mutex was free at that moment nobody
  * would unlock it, so the requeue wakes one itself.
  *
+ * INLINE FAST PATHS. wf_mutex_lock/trylock/unlock live in mutex.h so
+ * that the pthread layer (src/posix/mutex.c), whose plain mutexes are
+ * these, adds only its one test (not one of its own kinds, no glibc
+ * static kind left in wq.head) to the same instructions.
+ *
  * SPIN. Spinning helps only while the holder runs on another CPU: with
  * one vCPU a weft holder cannot run while we spin, and when our vCPU has
  * other runnable threads, parking at once lets them do useful work (Go's
