@@ -276,7 +276,7 @@ static int sp_lock(pthread_mutex_t *mu, struct wp_mentry *e, int mode, clockid_t
     struct wp_thread *r = wp_self();
     if (!r)
         return EAGAIN;
-    uint64_t deadline = 0;
+    uint64_t deadline = 0, boosted = 0;
     int have_deadline = 0, rc;
     wf_spin_lock(&e->wq.lock);
     for (;;) {
@@ -331,7 +331,10 @@ static int sp_lock(pthread_mutex_t *mu, struct wp_mentry *e, int mode, clockid_t
         if (e->protocol == PTHREAD_PRIO_INHERIT) {
             atomic_store_explicit(&r->pi_blocked_on, (void *)e, memory_order_release);
             int me = cur_prio(self);
-            if (cur_prio(o) < me) {
+            /* Once per owner: one that cannot be raised (gone, its
+             * mutex left locked) must not keep us spinning here. */
+            if (oid != boosted && cur_prio(o) < me) {
+                boosted = oid;
                 wf_spin_unlock(&e->wq.lock);
                 pi_boost(o, oid, me);
                 wf_spin_lock(&e->wq.lock);
