@@ -696,14 +696,67 @@ static void *stress_thread(void *arg)
     return NULL;
 }
 
-static void stress_run(int kind, double seconds, int nthreads)
+/* The process-shared stress's child: the same invariants, from another
+ * process (no runtime there: spins instead of yields). */
+static void stress_child(struct stress *s)
 {
-    struct stress *s = calloc(1, sizeof *s);
+    uint64_t seed = wt_clock_ns();
+    while (!atomic_load(&s->stop)) {
+        unsigned op = (unsigned)wt_rand_below(&seed, 4);
+        int rc, write = op >= 2;
+        if (op == 0)
+            rc = pthread_rwlock_rdlock(&s->rw);
+        else if (op == 1)
+            rc = pthread_rwlock_tryrdlock(&s->rw);
+        else if (op == 2)
+            rc = pthread_rwlock_wrlock(&s->rw);
+        else {
+            struct timespec ts = in_ms(CLOCK_MONOTONIC, 1);
+            rc = pthread_rwlock_clockwrlock(&s->rw, CLOCK_MONOTONIC, &ts);
+        }
+        if (rc == EBUSY || rc == ETIMEDOUT)
+            continue;
+        CHECK(40, rc == 0);
+        if (write) {
+            CHECK(41, atomic_fetch_add(&s->writers, 1) == 0);
+            CHECK(42, atomic_load(&s->readers) == 0);
+            long c = s->shared_counter;
+            wt_spin_ns(wt_rand_below(&seed, 2000));
+            s->shared_counter = c + 1;
+            atomic_fetch_add(&s->writes, 1);
+            atomic_fetch_sub(&s->writers, 1);
+        } else {
+            atomic_fetch_add(&s->readers, 1);
+            CHECK(43, atomic_load(&s->writers) == 0);
+            wt_spin_ns(wt_rand_below(&seed, 2000));
+            CHECK(44, atomic_load(&s->writers) == 0);
+            atomic_fetch_sub(&s->readers, 1);
+            atomic_fetch_add(&s->reads, 1);
+        }
+        CHECK(45, pthread_rwlock_unlock(&s->rw) == 0);
+        atomic_fetch_add(&s->ops, 1);
+    }
+    _exit(0);
+}
+
+static void stress_run(int kind, int pshared, double seconds, int nthreads)
+{
+    struct stress *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    WT_ASSERT(s != MAP_FAILED);
     pthread_rwlockattr_t a;
     WT_OK(pthread_rwlockattr_init(&a));
     WT_OK(pthread_rwlockattr_setkind_np(&a, kind));
+    if (pshared)
+        WT_OK(pthread_rwlockattr_setpshared(&a, PTHREAD_PROCESS_SHARED));
     WT_OK(pthread_rwlock_init(&s->rw, &a));
-    WT_OK(sem_init(&s->slots, 0, SLOTS));
+    WT_OK(sem_init(&s->slots, pshared, SLOTS));
+    pid_t pid = -1;
+    if (pshared) {
+        pid = fork();
+        WT_ASSERT(pid >= 0);
+        if (pid == 0)
+            stress_child(s);
+    }
     pthread_t *t = calloc((size_t)nthreads, sizeof *t);
     for (int i = 0; i < nthreads; i++)
         t[i] = spawn(stress_thread, s);
@@ -711,6 +764,8 @@ static void stress_run(int kind, double seconds, int nthreads)
     atomic_store(&s->stop, 1);
     for (int i = 0; i < nthreads; i++)
         join(t[i]);
+    if (pid > 0)
+        wait_child(pid);
     WT_EQ(s->shared_counter, atomic_load(&s->writes));
     WT_GT(atomic_load(&s->reads), 0);
     WT_GT(atomic_load(&s->writes), 0);
@@ -719,11 +774,11 @@ static void stress_run(int kind, double seconds, int nthreads)
     WT_EQ(v, SLOTS);
     WT_OK(pthread_rwlock_destroy(&s->rw));
     WT_OK(sem_destroy(&s->slots));
-    printf("  kind %d: %ld ops (%ld reads, %ld writes, %ld busy/timeouts)\n", kind,
-           atomic_load(&s->ops), atomic_load(&s->reads), atomic_load(&s->writes),
-           atomic_load(&s->timeouts));
+    printf("  kind %d%s: %ld ops (%ld reads, %ld writes, %ld busy/timeouts)\n", kind,
+           pshared ? ", process-shared" : "", atomic_load(&s->ops), atomic_load(&s->reads),
+           atomic_load(&s->writes), atomic_load(&s->timeouts));
     free(t);
-    free(s);
+    munmap(s, sizeof *s);
 }
 
 WT_TEST(stress)
@@ -732,8 +787,16 @@ WT_TEST(stress)
     int nthreads = (int)wt_knob("threads", 16);
     if (weft_vcpu_count() < 2)
         printf("  note: %d vCPU\n", weft_vcpu_count());
-    stress_run(PTHREAD_RWLOCK_PREFER_READER_NP, seconds / 2, nthreads);
-    stress_run(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP, seconds / 2, nthreads);
+    stress_run(PTHREAD_RWLOCK_PREFER_READER_NP, 0, seconds / 2, nthreads);
+    stress_run(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP, 0, seconds / 2, nthreads);
+}
+
+WT_TEST(stress_pshared)
+{
+    double seconds = (double)wt_knob("seconds", 2);
+    int nthreads = (int)wt_knob("threads", 8);
+    stress_run(PTHREAD_RWLOCK_PREFER_READER_NP, 1, seconds / 2, nthreads);
+    stress_run(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP, 1, seconds / 2, nthreads);
 }
 
 WT_MAIN(WT_ENTRY(attr, 0, 30),
@@ -748,4 +811,5 @@ WT_MAIN(WT_ENTRY(attr, 0, 30),
         WT_ENTRY(priority_reader_rule, 0, 30),
         WT_ENTRY(pshared_fork, 0, 30),
         WT_ENTRY(pshared_kinds, 0, 30),
-        WT_ENTRY(stress, 0, 60))
+        WT_ENTRY(stress, 0, 60),
+        WT_ENTRY(stress_pshared, 0, 60))
