@@ -154,7 +154,10 @@ int weft_cond_broadcast(weft_cond_t *cond);
  * every reader queued before the next writer, so writers cannot starve
  * readers either. Consequence: a thread that holds a read lock must not
  * rdlock again while a writer may be waiting (it would deadlock, as with
- * glibc's PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP). */
+ * glibc's PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP). (libweft-pthread
+ * runs the same lock with glibc's reader-preferring kinds and POSIX's
+ * priority rule for SCHED_FIFO/SCHED_RR waiters as well; the weft_rwlock_*
+ * calls always have the policy above.) */
 typedef struct weft_rwlock {
     uint64_t opaque[7];
 } weft_rwlock_t;

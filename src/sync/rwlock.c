@@ -22,6 +22,21 @@
  * in goes through grant under wq.lock: the last reader's release, a
  * writer's release with WAIT, and a waiter that leaves the queue (timeout,
  * interruption), whose place may have been holding back those behind it.
+ *
+ * For the pthread layer (rwlock.h) the same lock has two more behaviours,
+ * both decided only on the slow paths, so the fast paths above stay one
+ * CAS whatever the mode:
+ *  - reader preference (glibc's default kinds): a reader that finds WAIT
+ *    set takes the lock under wq.lock whenever no writer holds it, and
+ *    grant serves every queued reader before a writer. The mode is passed
+ *    by each locker and stored in the object by the waiters (grant runs
+ *    only when someone waits, so it always finds it there).
+ *  - the POSIX priority rule: a real-time waiter (wf_rw_rt_prio) parks
+ *    under a kind string rt_kind[prio][writer], so grant reads priority
+ *    and role from the address; while nrt says real-time waiters are
+ *    queued, grant scans the queue for the best of them (O(waiters), only
+ *    then), and readers check for a waiting real-time writer of at least
+ *    their priority.
  */
 #include <errno.h>
 #include <stdint.h>
