@@ -24,9 +24,12 @@
  *    queue (no hand-off: a woken waiter retries).
  *
  * 3. PROCESS-SHARED: the whole state in the 40 bytes (struct wp_pmutex),
- *    word 0 WP_MTAG_PSHARED | attributes; a futex word taken 0 -> 1, 2
- *    when contended (Drepper's mutex); waits in the host kernel
- *    (pshared.c). The owner is pid << 42 | weft thread id.
+ *    word 0 WP_MTAG_PSHARED | attributes; a lock word taken 0 -> 1, 2
+ *    when contended (Drepper's mutex), together with the holder's pid
+ *    (one 64-bit CAS); waits in the host kernel (pshared.c). The owner
+ *    (errorcheck, recursive) is pid << 42 | weft thread id. A robust one
+ *    whose holder process died (kill(pid, 0) == ESRCH, checked by waiters
+ *    every 50 ms) goes to a waiter with EOWNERDEAD.
  *
  * HELD LIST. A thread that takes a special or process-shared mutex that is
  * robust or has a protocol links it on its record's list r->held (only
@@ -91,18 +94,32 @@ struct wp_mentry {
 };
 
 /* Process-shared layout: no pointers another process could not use
- * (`held` is the owner process's own link, used only while it holds it). */
+ * (`held` is the owner process's own link, used only while it holds it).
+ * `word` is taken with one 64-bit CAS that also writes the holder's pid,
+ * so a holder process that dies right after taking it is still found
+ * (waiters of a robust one check the pid every PS_ROBUST_POLL). Its low
+ * half (little-endian: offset 8) is the futex word. */
 struct wp_pmutex {
     uint32_t tag;               /* WP_MTAG_PSHARED | mutexattr word (low 16 bits) */
-    _Atomic uint32_t lock;      /* 0 free, 1 held, 2 held with waiters */
     uint32_t count;             /* recursive: locks beyond the first; owner only */
-    _Atomic uint32_t rstate;    /* R_* */
+    _Atomic uint64_t word;      /* PW(state, pid): state 0 free, 1 held,
+                                   2 held with waiters; pid of the holder */
     _Atomic uint64_t owner;     /* wp_pshared_self() of the holder, else 0 */
     uint32_t ceiling;           /* POSIX priority (PROTECT) */
-    uint32_t pad;
+    _Atomic uint32_t rstate;    /* RS_* */
     struct wp_held held;        /* offset 32 */
 };
 _Static_assert(sizeof(struct wp_pmutex) == 40, "pshared layout");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "futex word is word's low half");
+
+#define PW(state, pid) ((uint64_t)(uint32_t)(pid) << 32 | (uint32_t)(state))
+#define PW_STATE(w) ((uint32_t)(w))
+#define PW_PID(w) ((uint32_t)((w) >> 32))
+
+static inline _Atomic uint32_t *ps_futex(struct wp_pmutex *p)
+{
+    return (_Atomic uint32_t *)(void *)&p->word;
+}
 
 static inline uint32_t tag_of(pthread_mutex_t *m)
 {
@@ -454,17 +471,18 @@ static int ps_lock(struct wp_pmutex *p, int mode, clockid_t clock, const struct 
     }
     if (ps_proto(p) == PTHREAD_PRIO_PROTECT && above_ceiling(r, (int)p->ceiling))
         return EINVAL;
+    uint32_t pid = (uint32_t)(me >> 42);
     uint64_t deadline = 0;
     int have_deadline = 0;
-    uint32_t c = 0;
+    uint32_t take = 1; /* 2 once we have waited: others may wait too */
     for (;;) {
         if (robust && atomic_load_explicit(&p->rstate, memory_order_acquire) == RS_NOTREC)
             return ENOTRECOVERABLE;
-        if (c == 0) {
-            uint32_t z = 0;
-            if (atomic_compare_exchange_strong(&p->lock, &z, 1))
+        uint64_t w = atomic_load_explicit(&p->word, memory_order_relaxed);
+        if (PW_STATE(w) == 0) {
+            if (atomic_compare_exchange_strong(&p->word, &w, PW(take, pid)))
                 return ps_took(p, me, r);
-            c = z;
+            continue;
         }
         if (mode == M_TRY)
             return EBUSY;
@@ -474,24 +492,24 @@ static int ps_lock(struct wp_pmutex *p, int mode, clockid_t clock, const struct 
                 return rc;
             have_deadline = 1;
         }
-        /* Mark contended; if it was free meanwhile we have it (as 2). */
-        if (atomic_exchange(&p->lock, 2) == 0)
-            return ps_took(p, me, r);
-        int rc = wp_pshared_wait(&p->lock, 2, deadline, robust ? PS_ROBUST_POLL : 0, 0);
+        /* Mark contended (the holder's unlock then wakes someone). */
+        if (PW_STATE(w) == 1 &&
+            !atomic_compare_exchange_strong(&p->word, &w, PW(2, PW_PID(w))))
+            continue;
+        int rc = wp_pshared_wait(ps_futex(p), 2, deadline, robust ? PS_ROBUST_POLL : 0, 0);
         if (rc == ETIMEDOUT)
             return ETIMEDOUT;
+        take = 2;
         if (robust) {
-            uint64_t o = atomic_load_explicit(&p->owner, memory_order_acquire);
-            if (o && wp_pshared_owner_dead(o) &&
-                atomic_compare_exchange_strong(&p->owner, &o, me)) {
+            w = atomic_load_explicit(&p->word, memory_order_acquire);
+            if (PW_STATE(w) && PW_PID(w) != pid && wp_pshared_pid_dead(PW_PID(w)) &&
+                atomic_compare_exchange_strong(&p->word, &w, PW(2, pid))) {
                 /* Its process died holding it: ours now, marked. */
-                atomic_store(&p->lock, 2);
                 uint32_t s = RS_OK;
                 atomic_compare_exchange_strong(&p->rstate, &s, RS_OWNERDEAD);
                 return ps_took(p, me, r);
             }
         }
-        c = 2;
     }
 }
 
@@ -502,7 +520,7 @@ static int ps_unlock(struct wp_pmutex *p, int all, uint32_t *count)
     uint64_t me = wp_pshared_self();
     int type = ps_type(p), robust = ps_attr(p) & WP_MA_ROBUST;
     uint64_t o = atomic_load_explicit(&p->owner, memory_order_relaxed);
-    if (atomic_load_explicit(&p->lock, memory_order_relaxed) == 0)
+    if (PW_STATE(atomic_load_explicit(&p->word, memory_order_relaxed)) == 0)
         return EPERM;
     if (o != me && (type != PTHREAD_MUTEX_NORMAL || robust || all))
         return EPERM;
@@ -527,8 +545,8 @@ static int ps_unlock(struct wp_pmutex *p, int all, uint32_t *count)
         }
     }
     atomic_store_explicit(&p->owner, 0, memory_order_relaxed);
-    if (atomic_exchange_explicit(&p->lock, 0, memory_order_release) == 2 || notrec)
-        wp_pshared_wake(&p->lock, notrec ? INT_MAX : 1);
+    if (PW_STATE(atomic_exchange_explicit(&p->word, 0, memory_order_release)) == 2 || notrec)
+        wp_pshared_wake(ps_futex(p), notrec ? INT_MAX : 1);
     return 0;
 }
 
@@ -666,7 +684,7 @@ WP_EXPORT int pthread_mutex_destroy(pthread_mutex_t *mu)
         return 0;
     }
     if (tag == WP_MTAG_PSHARED) {
-        if (atomic_load_explicit(&P(mu)->lock, memory_order_acquire))
+        if (PW_STATE(atomic_load_explicit(&P(mu)->word, memory_order_acquire)))
             return EBUSY;
         __atomic_store_n(&P(mu)->tag, WP_MTAG_DEAD, __ATOMIC_RELEASE);
         return 0;
@@ -900,7 +918,7 @@ int wp_mutex_owned(pthread_mutex_t *mu)
     }
     if (tag == WP_MTAG_PSHARED) {
         struct wp_pmutex *p = P(mu);
-        if (!atomic_load_explicit(&p->lock, memory_order_relaxed))
+        if (!PW_STATE(atomic_load_explicit(&p->word, memory_order_relaxed)))
             return EPERM;
         if (ps_type(p) == PTHREAD_MUTEX_NORMAL && !(ps_attr(p) & WP_MA_ROBUST))
             return 0; /* no owner check for a normal one, like weft's */
@@ -927,8 +945,8 @@ void wp_mutex_thread_exit(struct wf_thread *t, struct wp_thread *r)
                 atomic_compare_exchange_strong(&p->rstate, &s, RS_OWNERDEAD);
                 p->count = 0;
                 atomic_store_explicit(&p->owner, 0, memory_order_relaxed);
-                if (atomic_exchange_explicit(&p->lock, 0, memory_order_release) == 2)
-                    wp_pshared_wake(&p->lock, 1);
+                if (PW_STATE(atomic_exchange_explicit(&p->word, 0, memory_order_release)) == 2)
+                    wp_pshared_wake(ps_futex(p), 1);
             }
         } else {
             struct wp_mentry *e = held_entry(h);

@@ -105,10 +105,9 @@ uint64_t wp_pshared_self(void)
     return pid << 42 | (wf_self()->id & ((1ull << 42) - 1));
 }
 
-int wp_pshared_owner_dead(uint64_t o)
+int wp_pshared_pid_dead(uint32_t pid)
 {
-    long pid = (long)(o >> 42);
-    return pid > 0 && wf_sys6(SYS_kill, pid, 0, 0, 0, 0, 0) == -ESRCH;
+    return pid > 0 && wf_sys6(SYS_kill, (long)pid, 0, 0, 0, 0, 0) == -ESRCH;
 }
 
 void wp_pshared_lock(_Atomic uint32_t *l)

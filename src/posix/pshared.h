@@ -73,8 +73,9 @@ void wp_pshared_wake(_Atomic uint32_t *addr, int n);
 /* This thread's identity for a process-shared object: nonzero, unique
  * across live processes: pid << 42 | weft thread id (42 bits). */
 uint64_t wp_pshared_self(void);
-/* Is the process of owner identity o gone? (kill(pid, 0) == ESRCH) */
-int wp_pshared_owner_dead(uint64_t o);
+/* Is process pid gone? (kill(pid, 0) == ESRCH: a zombie not yet reaped
+ * still counts as alive) */
+int wp_pshared_pid_dead(uint32_t pid);
 
 /* Let others run a moment (a yield of the right kind). */
 void wp_pshared_pause(void);
