@@ -141,7 +141,9 @@ static int pc_destroy(struct wp_pcond *c)
         wp_pshared_pause();
         wp_pshared_lock(&c->lock);
     }
-    c->tag = 0;
+    /* All zero: a later (undefined) use finds a fresh private condvar,
+     * not a weft condvar with sequence numbers for queue pointers. */
+    memset((char *)c + sizeof c->lock, 0, sizeof *c - sizeof c->lock);
     wp_pshared_unlock(&c->lock);
     return 0;
 }
