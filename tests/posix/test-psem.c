@@ -7,6 +7,7 @@
  * Knobs: iterations=<n> (ping-pong), seconds=<n> (stress). */
 #include "runner.h"
 
+#include <dlfcn.h>
 #include <limits.h>
 #include <semaphore.h>
 #include <sys/mman.h>
@@ -490,6 +491,54 @@ WT_TEST(pshared_fork_mutex)
     munmap(s, sizeof *s);
 }
 
+/* ---- a host thread (glibc's own pthread_create): weft adopts it as a
+ * bound thread, which waits on a process-shared semaphore in the kernel
+ * (in slices) rather than on a vCPU ---- */
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+typedef int (*join_fn)(pthread_t, void **);
+
+struct host_arg {
+    sem_t *s;
+    int rc_wait, rc_timed, err_timed;
+    uint64_t timed_ns;
+};
+
+static void *host_thread(void *arg)
+{
+    struct host_arg *h = arg;
+    h->rc_wait = sem_wait(h->s);
+    uint64_t t0 = wt_clock_ns();
+    struct timespec ts = in_ms(CLOCK_MONOTONIC, 50);
+    h->rc_timed = sem_clockwait(h->s, CLOCK_MONOTONIC, &ts);
+    h->err_timed = errno;
+    h->timed_ns = wt_clock_ns() - t0;
+    return NULL;
+}
+
+WT_TEST(host_thread_waits)
+{
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    if (!libc)
+        WT_SKIP("no libc.so.6 handle: %s", dlerror());
+    create_fn real_create = (create_fn)dlsym(libc, "pthread_create");
+    join_fn real_join = (join_fn)dlsym(libc, "pthread_join");
+    if (!real_create || !real_join || (void *)real_create == (void *)pthread_create)
+        WT_SKIP("glibc's pthread_create not reachable");
+    sem_t s;
+    WT_OK(sem_init(&s, 1, 0));
+    struct host_arg h = {&s, -5, -5, 0, 0};
+    pthread_t t;
+    WT_OK(real_create(&t, NULL, host_thread, &h));
+    usleep(50000); /* it waits */
+    WT_OK(sem_post(&s));
+    WT_OK(real_join(t, NULL));
+    WT_EQ(h.rc_wait, 0);
+    WT_EQ(h.rc_timed, -1);
+    WT_ERR(h.err_timed, ETIMEDOUT);
+    WT_GE(h.timed_ns, 49 * WT_MS);
+    WT_OK(sem_destroy(&s));
+}
+
 WT_MAIN(WT_ENTRY(values_and_errors, 0, 30),
         WT_ENTRY(wait_wakes, 0, 30),
         WT_ENTRY(timeouts_both_clocks, 0, 30),
@@ -498,4 +547,5 @@ WT_MAIN(WT_ENTRY(values_and_errors, 0, 30),
         WT_ENTRY(ping_pong, 0, 60),
         WT_ENTRY(stress, 0, 60),
         WT_ENTRY(pshared_fork_ping_pong, 0, 60),
-        WT_ENTRY(pshared_fork_mutex, 0, 120))
+        WT_ENTRY(pshared_fork_mutex, 0, 120),
+        WT_ENTRY(host_thread_waits, 0, 30))
