@@ -7,6 +7,10 @@
  *      then its mutex's (wf_waitq_requeue); a thread's join_lock, then its
  *      own intr_lock (weft_suspend, weft_resume); two futex buckets, the
  *      lower address first (wf_futex_requeue).
+ *   The pthread layer (src/posix/mutex.c) adds, above these: a condvar's
+ *   queue lock, then a thread record's lock (struct wp_thread.lock), then a
+ *   robust/PI/ceiling mutex's entry queue lock; and a record's lock, then a
+ *   thread's join_lock and a run queue lock (through weft_setpriority).
  *   2. timer heap lock (wf_timer_heap.lock)       - arming under a wait lock
  *   3. run queue lock (wf_rq.lock)                - enqueue under a wait lock
  *   4. allocator locks (slot, stack, group registry), deadlock lock, dump lock
