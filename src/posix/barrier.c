@@ -18,6 +18,7 @@
 
 #include "posix/posix.h"
 #include "posix/shared_futex.h"
+#include "sync/hidden.h"
 #include "weft/sync.h"
 
 _Static_assert(sizeof(pthread_barrier_t) == 32, "glibc's pthread_barrier_t");
@@ -88,7 +89,7 @@ WP_EXPORT int pthread_barrier_init(pthread_barrier_t *restrict b,
         p->count = WP_BAR_SHARED | count;
         return 0;
     }
-    return weft_barrier_init((weft_barrier_t *)b, count);
+    return wfs_barrier_init((weft_barrier_t *)b, count);
 }
 
 WP_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
@@ -102,7 +103,7 @@ WP_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
         wp_ll_unlock(&p->lock);
         return busy ? EBUSY : 0;
     }
-    return weft_barrier_destroy((weft_barrier_t *)b);
+    return wfs_barrier_destroy((weft_barrier_t *)b);
 }
 
 static int pbar_wait(struct pbar *p)
@@ -131,5 +132,5 @@ WP_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
         return EINVAL;
     if (__builtin_expect(count_word(b) & WP_BAR_SHARED, 0))
         return pbar_wait((struct pbar *)b);
-    return weft_barrier_wait((weft_barrier_t *)b);
+    return wfs_barrier_wait((weft_barrier_t *)b);
 }

@@ -29,6 +29,7 @@
 #include "posix/posix.h"
 #include "posix/shared_futex.h"
 #include "sync/rwlock.h"
+#include "sync/hidden.h"
 #include "weft/sync.h"
 
 _Static_assert(sizeof(pthread_rwlock_t) == 56, "glibc's pthread_rwlock_t");
@@ -286,7 +287,7 @@ WP_EXPORT int pthread_rwlock_init(pthread_rwlock_t *restrict rw,
         p->tag = WP_RW_SHARED;
         return 0;
     }
-    weft_rwlock_init((weft_rwlock_t *)rw); /* all 56 bytes zero */
+    wfs_rwlock_init((weft_rwlock_t *)rw); /* all 56 bytes zero */
     rw->__data.__flags = (unsigned)kind;
     return 0;
 }
@@ -297,7 +298,7 @@ WP_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
         return EINVAL;
     if (shared(word48(rw)))
         return prw_destroy((struct prw *)rw);
-    return weft_rwlock_destroy((weft_rwlock_t *)rw);
+    return wfs_rwlock_destroy((weft_rwlock_t *)rw);
 }
 
 WP_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
@@ -376,5 +377,5 @@ WP_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
     if (shared(word48(rw)))
         return prw_unlock((struct prw *)rw);
-    return weft_rwlock_unlock((weft_rwlock_t *)rw);
+    return wfs_rwlock_unlock((weft_rwlock_t *)rw);
 }

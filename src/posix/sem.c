@@ -22,6 +22,7 @@
 #include "posix/posix.h"
 #include "posix/sem.h"
 #include "posix/shared_futex.h"
+#include "sync/hidden.h"
 #include "weft/sync.h"
 
 _Static_assert(sizeof(sem_t) == 32, "glibc's sem_t");
@@ -146,7 +147,7 @@ WP_EXPORT int sem_init(sem_t *sem, int pshared, unsigned int value)
         wp_psem_init((struct wp_psem *)sem, value);
         return 0;
     }
-    int rc = weft_sem_init((weft_sem_t *)sem, value);
+    int rc = wfs_sem_init((weft_sem_t *)sem, value);
     ((struct wp_psem *)sem)->tag = 0;
     return rc ? fail(rc) : 0;
 }
@@ -159,7 +160,7 @@ WP_EXPORT int sem_destroy(sem_t *sem)
         struct wp_psem *p = (struct wp_psem *)sem;
         return atomic_load(&p->nwaiters) ? fail(EBUSY) : 0;
     }
-    int rc = weft_sem_destroy((weft_sem_t *)sem);
+    int rc = wfs_sem_destroy((weft_sem_t *)sem);
     return rc ? fail(rc) : 0;
 }
 
@@ -168,7 +169,7 @@ WP_EXPORT int sem_wait(sem_t *sem)
     if (tagged(sem))
         return ps_wait((struct wp_psem *)sem, 0, CLOCK_REALTIME, NULL);
     testcancel();
-    int rc = weft_sem_wait((weft_sem_t *)sem);
+    int rc = wfs_sem_wait((weft_sem_t *)sem);
     return rc ? fail(rc) : 0;
 }
 
@@ -177,7 +178,7 @@ WP_EXPORT int sem_timedwait(sem_t *restrict sem, const struct timespec *restrict
     if (tagged(sem))
         return ps_wait((struct wp_psem *)sem, 1, CLOCK_REALTIME, abstime);
     testcancel();
-    int rc = weft_sem_timedwait((weft_sem_t *)sem, abstime);
+    int rc = wfs_sem_timedwait((weft_sem_t *)sem, abstime);
     return rc ? fail(rc) : 0;
 }
 
@@ -187,7 +188,7 @@ WP_EXPORT int sem_clockwait(sem_t *restrict sem, clockid_t clock,
     if (tagged(sem))
         return ps_wait((struct wp_psem *)sem, 1, clock, abstime);
     testcancel();
-    int rc = weft_sem_clockwait((weft_sem_t *)sem, clock, abstime);
+    int rc = wfs_sem_clockwait((weft_sem_t *)sem, clock, abstime);
     return rc ? fail(rc) : 0;
 }
 
@@ -195,7 +196,7 @@ WP_EXPORT int sem_trywait(sem_t *sem)
 {
     if (tagged(sem))
         return ps_trydec((struct wp_psem *)sem) ? 0 : fail(EAGAIN);
-    int rc = weft_sem_trywait((weft_sem_t *)sem);
+    int rc = wfs_sem_trywait((weft_sem_t *)sem);
     return rc ? fail(rc) : 0;
 }
 
@@ -203,7 +204,7 @@ WP_EXPORT int sem_post(sem_t *sem)
 {
     if (tagged(sem))
         return ps_post((struct wp_psem *)sem);
-    int rc = weft_sem_post((weft_sem_t *)sem);
+    int rc = wfs_sem_post((weft_sem_t *)sem);
     return rc ? fail(rc) : 0;
 }
 
@@ -215,6 +216,6 @@ WP_EXPORT int sem_getvalue(sem_t *restrict sem, int *restrict sval)
         *sval = (int)atomic_load(&((struct wp_psem *)sem)->value);
         return 0;
     }
-    int rc = weft_sem_getvalue((weft_sem_t *)sem, sval);
+    int rc = wfs_sem_getvalue((weft_sem_t *)sem, sval);
     return rc ? fail(rc) : 0;
 }

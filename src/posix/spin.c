@@ -17,6 +17,7 @@
 #include "arch/arch.h"
 #include "posix/posix.h"
 #include "posix/shared_futex.h"
+#include "sync/hidden.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
 
@@ -76,7 +77,7 @@ WP_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
     _Atomic uint32_t *w = word(l);
     if (__builtin_expect(atomic_load_explicit(w, memory_order_relaxed) & WP_SPIN_SHARED, 0))
         return shared_lock(w);
-    return weft_spin_lock((weft_spinlock_t *)l);
+    return wfs_spin_lock((weft_spinlock_t *)l);
 }
 
 WP_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
@@ -84,7 +85,7 @@ WP_EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
     _Atomic uint32_t *w = word(l);
     if (__builtin_expect(atomic_load_explicit(w, memory_order_relaxed) & WP_SPIN_SHARED, 0))
         return shared_trylock(w);
-    return weft_spin_trylock((weft_spinlock_t *)l);
+    return wfs_spin_trylock((weft_spinlock_t *)l);
 }
 
 WP_EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)

@@ -21,6 +21,7 @@
 #include "core/sched.h"
 #include "core/waitq.h"
 #include "weft/sync.h"
+#include "sync/hidden.h"
 
 struct wf_barrier {
     struct wf_waitq wq;    /* wq.lock guards ticket */
@@ -106,3 +107,8 @@ int weft_barrier_wait(weft_barrier_t *bar)
         }
     }
 }
+
+/* Direct entry points for the pthread layer (hidden.h). */
+WF_DEFINE_HIDDEN_ALIAS(barrier_init);
+WF_DEFINE_HIDDEN_ALIAS(barrier_destroy);
+WF_DEFINE_HIDDEN_ALIAS(barrier_wait);

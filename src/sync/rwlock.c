@@ -46,6 +46,7 @@
 #include "core/sched.h"
 #include "core/waitq.h"
 #include "weft/sync.h"
+#include "sync/hidden.h"
 #include "sync/deadline.h"
 #include "sync/rwlock.h"
 #include "weft/thread.h"
@@ -477,3 +478,8 @@ int weft_rwlock_unlock(weft_rwlock_t *rwl)
     wf_spin_unlock(&rw->wq.lock);
     return 0;
 }
+
+/* Direct entry points for the pthread layer (hidden.h). */
+WF_DEFINE_HIDDEN_ALIAS(rwlock_init);
+WF_DEFINE_HIDDEN_ALIAS(rwlock_destroy);
+WF_DEFINE_HIDDEN_ALIAS(rwlock_unlock);

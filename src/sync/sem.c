@@ -12,6 +12,7 @@
 #include "core/waitq.h"
 #include "sync/deadline.h"
 #include "weft/sync.h"
+#include "sync/hidden.h"
 
 struct sem {
     struct wf_waitq wq;   /* wq.lock guards value too */
@@ -137,3 +138,13 @@ int weft_sem_getvalue(weft_sem_t *sem, int *value)
     wf_spin_unlock(&s->wq.lock);
     return 0;
 }
+
+/* Direct entry points for the pthread layer (hidden.h). */
+WF_DEFINE_HIDDEN_ALIAS(sem_init);
+WF_DEFINE_HIDDEN_ALIAS(sem_destroy);
+WF_DEFINE_HIDDEN_ALIAS(sem_wait);
+WF_DEFINE_HIDDEN_ALIAS(sem_timedwait);
+WF_DEFINE_HIDDEN_ALIAS(sem_clockwait);
+WF_DEFINE_HIDDEN_ALIAS(sem_trywait);
+WF_DEFINE_HIDDEN_ALIAS(sem_post);
+WF_DEFINE_HIDDEN_ALIAS(sem_getvalue);

@@ -15,6 +15,7 @@
 
 #include "arch/arch.h"
 #include "weft/sync.h"
+#include "sync/hidden.h"
 #include "weft/thread.h"
 
 #define SPIN_ROUNDS 256
@@ -75,3 +76,10 @@ int weft_spin_unlock(weft_spinlock_t *l)
     atomic_store_explicit(word(l), 0, memory_order_release);
     return 0;
 }
+
+/* Direct entry points for the pthread layer (hidden.h). */
+WF_DEFINE_HIDDEN_ALIAS(spin_init);
+WF_DEFINE_HIDDEN_ALIAS(spin_destroy);
+WF_DEFINE_HIDDEN_ALIAS(spin_lock);
+WF_DEFINE_HIDDEN_ALIAS(spin_trylock);
+WF_DEFINE_HIDDEN_ALIAS(spin_unlock);
