@@ -405,12 +405,21 @@ struct rt_waiter {
     int write, prio;
     atomic_int started;
     int order;
+    int via_attr; /* created SCHED_FIFO by its attributes */
 };
 
 static void *rt_lock(void *arg)
 {
     struct rt_waiter *w = arg;
-    set_fifo(w->prio);
+    if (w->via_attr) {
+        int policy = -1;
+        struct sched_param sp;
+        WT_OK(pthread_getschedparam(pthread_self(), &policy, &sp));
+        WT_EQ(policy, SCHED_FIFO);
+        WT_EQ(sp.sched_priority, w->prio);
+    } else {
+        set_fifo(w->prio);
+    }
     atomic_store(&w->started, 1);
     WT_OK(w->write ? pthread_rwlock_wrlock(w->rw) : pthread_rwlock_rdlock(w->rw));
     w->order = atomic_fetch_add(&order_next, 1);
@@ -428,17 +437,29 @@ WT_TEST(priority_order)
     /* queued in this order; they must get it in order of priority,
      * writers first at equal priority */
     struct rt_waiter w[] = {
-        {&rw, 0, 10, 0, -1}, /* reader 10: last */
-        {&rw, 1, 10, 0, -1}, /* writer 10: before reader 10 */
-        {&rw, 0, 90, 0, -1}, /* reader 90: first */
-        {&rw, 1, 50, 0, -1}, /* writer 50: second */
-        {&rw, 0, 30, 0, -1}, /* reader 30: third */
+        {&rw, 0, 10, 0, -1, 0}, /* reader 10: last */
+        {&rw, 1, 10, 0, -1, 0}, /* writer 10: before reader 10 */
+        {&rw, 0, 90, 0, -1, 0}, /* reader 90: first */
+        {&rw, 1, 50, 0, -1, 0}, /* writer 50: second */
+        {&rw, 0, 30, 0, -1, 0}, /* reader 30: third */
     };
     int want[] = {4, 3, 0, 1, 2};
     enum { N = sizeof w / sizeof w[0] };
     pthread_t t[N];
     for (int i = 0; i < N; i++) {
-        t[i] = spawn(rt_lock, &w[i]);
+        if (i % 2) { /* every other one made SCHED_FIFO by its attributes */
+            w[i].via_attr = 1;
+            pthread_attr_t a;
+            struct sched_param sp = {.sched_priority = w[i].prio};
+            WT_OK(pthread_attr_init(&a));
+            WT_OK(pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED));
+            WT_OK(pthread_attr_setschedpolicy(&a, SCHED_FIFO));
+            WT_OK(pthread_attr_setschedparam(&a, &sp));
+            WT_OK(pthread_create(&t[i], &a, rt_lock, &w[i]));
+            WT_OK(pthread_attr_destroy(&a));
+        } else {
+            t[i] = spawn(rt_lock, &w[i]);
+        }
         WT_WAIT_UNTIL(waiting_on(&rw) == i + 1, 10);
     }
     WT_OK(pthread_rwlock_unlock(&rw));
@@ -475,7 +496,7 @@ WT_TEST(priority_reader_rule)
     WT_OK(pthread_rwlock_init(&rw, NULL)); /* PREFER_READER_NP */
     WT_OK(pthread_rwlock_rdlock(&rw));
     atomic_store(&order_next, 0);
-    struct rt_waiter wr = {&rw, 1, 50, 0, -1};
+    struct rt_waiter wr = {&rw, 1, 50, 0, -1, 0};
     pthread_t tw = spawn(rt_lock, &wr);
     WT_WAIT_UNTIL(waiting_on(&rw) == 1, 10);
     struct try_arg cases[] = {{&rw, 0, -1}, {&rw, 10, -1}, {&rw, 50, -1}, {&rw, 90, -1}};
