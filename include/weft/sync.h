@@ -217,7 +217,9 @@ int weft_barrier_wait(weft_barrier_t *barrier);
 
 /* ---- counting semaphore --------------------------------------------------
  * An all-zero object is a semaphore of value 0. A post with waiters hands
- * its unit to the longest waiter (FIFO, no barging). */
+ * its unit to the longest waiter (FIFO, no barging). (Under
+ * libweft-pthread, waiters running SCHED_FIFO or SCHED_RR go first, highest
+ * priority first, as POSIX requires.) */
 typedef struct weft_sem {
     uint64_t opaque[4];
 } weft_sem_t;

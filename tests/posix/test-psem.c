@@ -491,6 +491,56 @@ WT_TEST(pshared_fork_mutex)
     munmap(s, sizeof *s);
 }
 
+/* ---- SCHED_FIFO waiters: a post wakes the highest priority first ---- */
+struct prio_waiter {
+    sem_t *s;
+    int prio; /* 0: SCHED_OTHER */
+    int order;
+};
+
+static atomic_int prio_next;
+
+static void *prio_wait(void *arg)
+{
+    struct prio_waiter *w = arg;
+    if (w->prio) {
+        struct sched_param sp = {.sched_priority = w->prio};
+        WT_OK(pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp));
+    }
+    WT_OK(sem_wait(w->s));
+    w->order = atomic_fetch_add(&prio_next, 1);
+    return NULL;
+}
+
+WT_TEST(priority_wake)
+{
+    sem_t s;
+    WT_OK(sem_init(&s, 0, 0));
+    atomic_store(&prio_next, 0);
+    /* queued in this order; woken: 90, 50 (first of the two), 50, 10,
+     * then the SCHED_OTHER ones in FIFO order */
+    struct prio_waiter w[] = {{&s, 0, -1}, {&s, 10, -1}, {&s, 50, -1}, {&s, 0, -1},
+                              {&s, 90, -1}, {&s, 50, -1}};
+    int want[] = {4, 3, 1, 5, 0, 2};
+    enum { N = sizeof w / sizeof w[0] };
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        t[i] = spawn(prio_wait, &w[i]);
+        WT_WAIT_UNTIL(wt_dump_waiting_on("sem", &s) == i + 1, 10);
+    }
+    for (int i = 0; i < N; i++) {
+        WT_OK(sem_post(&s));
+        WT_WAIT_UNTIL(atomic_load(&prio_next) == i + 1, 10);
+    }
+    for (int i = 0; i < N; i++)
+        join(t[i]);
+    for (int i = 0; i < N; i++)
+        WT_ASSERTF(w[i].order == want[i], "waiter %d (prio %d): woken %d-th, want %d", i, w[i].prio,
+                   w[i].order, want[i]);
+    WT_EQ(value(&s), 0);
+    WT_OK(sem_destroy(&s));
+}
+
 /* ---- a host thread (glibc's own pthread_create): weft adopts it as a
  * bound thread, which waits on a process-shared semaphore in the kernel
  * (in slices) rather than on a vCPU ---- */
@@ -548,4 +598,5 @@ WT_MAIN(WT_ENTRY(values_and_errors, 0, 30),
         WT_ENTRY(stress, 0, 60),
         WT_ENTRY(pshared_fork_ping_pong, 0, 60),
         WT_ENTRY(pshared_fork_mutex, 0, 120),
-        WT_ENTRY(host_thread_waits, 0, 30))
+        WT_ENTRY(host_thread_waits, 0, 30),
+        WT_ENTRY(priority_wake, 0, 30))
