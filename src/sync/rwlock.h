@@ -38,8 +38,8 @@ enum {
 /* The caller's real-time priority (its weft priority) when it runs under
  * a real-time policy, else -1. NULL (libweft alone): never real-time.
  * Set by src/posix/rwlock.c; sync/sem.c asks it too (POSIX's wake order
- * for semaphores). Called without any lock of the object held, or with
- * only its wq.lock (it takes the caller's record lock). */
+ * for semaphores). Called with no lock of the object held (it takes the
+ * caller's record lock). */
 extern int (*wf_rw_rt_prio)(void);
 
 /* try: 1 for the try forms; timed: clock and ts apply. Errors as in
