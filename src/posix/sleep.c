@@ -46,6 +46,10 @@ WP_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec 
     }
     case CLOCK_THREAD_CPUTIME_ID:
         return EINVAL; /* as Linux */
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_MONOTONIC_COARSE:
+        return ENOTSUP; /* known clocks that cannot sleep: POSIX and Linux */
     default:
         return EINVAL;
     }
