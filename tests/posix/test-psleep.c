@@ -126,6 +126,11 @@ WT_TEST(clock_nanosleep_errors)
     /* the calling thread's CPU-time clock: EINVAL */
     WT_ERR(clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &ts, NULL), EINVAL);
     WT_ERR(clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, TIMER_ABSTIME, &ts, NULL), EINVAL);
+    /* clocks that exist but cannot be slept on: ENOTSUP (Linux: EOPNOTSUPP,
+     * the same number) */
+    WT_ERR(clock_nanosleep(CLOCK_MONOTONIC_RAW, 0, &ts, NULL), ENOTSUP);
+    WT_ERR(clock_nanosleep(CLOCK_REALTIME_COARSE, 0, &ts, NULL), ENOTSUP);
+    WT_ERR(clock_nanosleep(CLOCK_MONOTONIC_COARSE, TIMER_ABSTIME, &ts, NULL), ENOTSUP);
     /* bad timespecs, relative and absolute */
     struct timespec bad[] = {{0, 1000000000L}, {0, -1}, {-1, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
