@@ -236,6 +236,7 @@ struct stack_report {
     char *local;
     void *addr;
     size_t size;
+    size_t guard;
 };
 
 static void *report_stack(void *arg)
@@ -246,6 +247,7 @@ static void *report_stack(void *arg)
     pthread_attr_t a;
     WT_OK(pthread_getattr_np(pthread_self(), &a));
     WT_OK(pthread_attr_getstack(&a, &r->addr, &r->size));
+    WT_OK(pthread_attr_getguardsize(&a, &r->guard));
     WT_OK(pthread_attr_destroy(&a));
     return r;
 }
@@ -272,6 +274,8 @@ WT_TEST(user_stack)
     WT_ASSERTF((char *)r.addr >= buf && (char *)r.addr + r.size <= buf + size,
                "reported [%p, +%zu), buffer [%p, +%zu)", r.addr, r.size, (void *)buf, size);
     WT_ASSERT(r.local >= (char *)r.addr && r.local < (char *)r.addr + r.size);
+    /* "the guardsize attribute is ignored" for a caller's stack: none */
+    WT_EQ(r.guard, 0);
     /* the buffer can be used again for another thread (after the join) */
     memset(&r, 0, sizeof r);
     WT_OK(pthread_create(&t, &a, report_stack, &r));

@@ -152,7 +152,7 @@ WT_TEST(schedparam_errors)
 
 /* ---- inheritance at pthread_create ---- */
 struct seen {
-    int policy, prio;
+    int policy, prio, weft_prio;
 };
 
 static void *report_sched(void *arg)
@@ -161,12 +161,13 @@ static void *report_sched(void *arg)
     struct sched_param sp;
     WT_OK(pthread_getschedparam(pthread_self(), &s->policy, &sp));
     s->prio = sp.sched_priority;
+    WT_OK(weft_getpriority(weft_self(), &s->weft_prio));
     return NULL;
 }
 
 static struct seen create_and_report(const pthread_attr_t *a)
 {
-    struct seen s = {-1, -1};
+    struct seen s = {-1, -1, -1};
     pthread_t t;
     WT_OK(pthread_create(&t, a, report_sched, &s));
     WT_OK(pthread_join(t, NULL));
@@ -181,6 +182,10 @@ WT_TEST(inherit_explicit)
     struct seen s = create_and_report(NULL);
     WT_EQ(s.policy, SCHED_FIFO);
     WT_EQ(s.prio, 30);
+    int fifo30 = -1;
+    WT_OK(weft_getpriority(weft_self(), &fifo30));
+    WT_GT(fifo30, WEFT_PRIO_DEFAULT);
+    WT_EQ(s.weft_prio, fifo30); /* it runs as it says */
     /* INHERIT_SCHED (the default): the attribute's policy is ignored */
     pthread_attr_t a;
     WT_OK(pthread_attr_init(&a));
@@ -195,6 +200,8 @@ WT_TEST(inherit_explicit)
     s = create_and_report(&a);
     WT_EQ(s.policy, SCHED_RR);
     WT_EQ(s.prio, 5);
+    WT_GT(s.weft_prio, WEFT_PRIO_DEFAULT);
+    WT_LT(s.weft_prio, fifo30);
     /* EXPLICIT_SCHED with SCHED_OTHER: back to the default */
     WT_OK(pthread_attr_setschedpolicy(&a, SCHED_OTHER));
     sp.sched_priority = 0;
@@ -202,12 +209,14 @@ WT_TEST(inherit_explicit)
     s = create_and_report(&a);
     WT_EQ(s.policy, SCHED_OTHER);
     WT_EQ(s.prio, 0);
+    WT_EQ(s.weft_prio, WEFT_PRIO_DEFAULT); /* not the creator's FIFO 30 */
     WT_OK(pthread_attr_destroy(&a));
     /* the creator goes back to SCHED_OTHER: so do new threads */
     WT_OK(pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp));
     s = create_and_report(NULL);
     WT_EQ(s.policy, SCHED_OTHER);
     WT_EQ(s.prio, 0);
+    WT_EQ(s.weft_prio, WEFT_PRIO_DEFAULT);
     /* a thread created SCHED_FIFO passes it on to its own children */
     WT_OK(pthread_attr_init(&a));
     WT_OK(pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED));

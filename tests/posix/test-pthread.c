@@ -476,6 +476,38 @@ WT_TEST(exit_status_from_main_return)
     wt_child_free(&c);
 }
 
+/* Another thread joins the main thread, which ends with pthread_exit: it
+ * gets main's value (the initial thread is joinable, as any other). The
+ * joiner ends the process itself, with the verdict as its status. */
+static pthread_t main_handle;
+
+static void *join_main(void *arg)
+{
+    (void)arg;
+    void *r = NULL;
+    int rc = pthread_join(main_handle, &r);
+    fprintf(stderr, "join(main) = %d, value %p\n", rc, r);
+    exit(rc == 0 && r == (void *)0x5a ? 0 : 3);
+}
+
+WT_TEST(join_main_child)
+{
+    child_only();
+    main_handle = pthread_self();
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, join_main, NULL));
+    usleep(50000); /* (not needed for the result: the join waits either way) */
+    pthread_exit((void *)0x5a);
+}
+
+WT_TEST(join_main_thread)
+{
+    struct wt_child c;
+    run_self(&c, "join_main_child", NULL);
+    WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
+    wt_child_free(&c);
+}
+
 /* ---- pthread_self, pthread_equal ---- */
 static void *give_self(void *arg)
 {
@@ -789,6 +821,8 @@ WT_MAIN(WT_ENTRY(create_result, 0, 60),
         WT_ENTRY(exit_from_main_detached, 0, 60),
         WT_ENTRY(main_return_child, WT_MANUAL, 60),
         WT_ENTRY(exit_status_from_main_return, 0, 60),
+        WT_ENTRY(join_main_child, WT_MANUAL, 60),
+        WT_ENTRY(join_main_thread, 0, 60),
         WT_ENTRY(self_equal, 0, 60),
         WT_ENTRY(tryjoin, 0, 60),
         WT_ENTRY(timedjoin, 0, 60),
