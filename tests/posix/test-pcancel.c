@@ -165,6 +165,38 @@ WT_TEST(cancel_at_join)
     WT_PTR_EQ(r, (void *)8);
 }
 
+/* A cancel already pending when pthread_join starts acts there too, and
+ * the target stays joinable. */
+static void *pending_joiner(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&go))
+        sched_yield(); /* not a cancellation point */
+    pthread_join(join_target, NULL);
+    atomic_store(&after_point, 1);
+    return NULL;
+}
+
+WT_TEST(cancel_pending_at_join)
+{
+    atomic_store(&gate, 0);
+    atomic_store(&go, 0);
+    atomic_store(&after_point, 0);
+    WT_OK(pthread_create(&join_target, NULL, gated, (void *)9));
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, pending_joiner, NULL));
+    WT_OK(pthread_cancel(t));
+    atomic_store(&go, 1);
+    void *r;
+    WT_OK(pthread_join(t, &r));
+    WT_PTR_EQ(r, PTHREAD_CANCELED);
+    WT_EQ(atomic_load(&after_point), 0);
+    WT_OK(pthread_kill(join_target, 0));
+    atomic_store(&gate, 1);
+    WT_OK(pthread_join(join_target, &r));
+    WT_PTR_EQ(r, (void *)9);
+}
+
 /* Blocked in each of the sleeps, and with the cancel already pending when
  * the sleep starts. */
 enum { S_SLEEP, S_USLEEP, S_NANOSLEEP, S_CLOCK_NANOSLEEP, S_CLOCK_NANOSLEEP_ABS, S_N };
@@ -658,6 +690,7 @@ WT_TEST(cleanup_fexceptions)
 WT_MAIN(WT_ENTRY(cancel_esrch, 0, 60),
         WT_ENTRY(deferred_at_testcancel, 0, 60),
         WT_ENTRY(cancel_at_join, 0, 60),
+        WT_ENTRY(cancel_pending_at_join, 0, 60),
         WT_ENTRY(cancel_at_sleeps, 0, 60),
         WT_ENTRY(cancel_at_cond_wait, 0, 60),
         WT_ENTRY(disabled_then_enabled, 0, 60),

@@ -192,6 +192,54 @@ WT_TEST(once_cancelled_then_next_caller)
     WT_EQ(atomic_load(&attempts2), 2);
 }
 
+/* pthread_once is not a cancellation point: a thread waiting there for
+ * another's init routine is not cancelled until it reaches one after. */
+static pthread_once_t wonce = PTHREAD_ONCE_INIT;
+static atomic_int release_init, waiter_passed;
+
+static void held_init(void)
+{
+    atomic_store(&gate, 1);
+    while (!atomic_load(&release_init))
+        usleep(1000); /* (a cancellation point, but nobody cancels us) */
+}
+
+static void *init_runner(void *arg)
+{
+    WT_OK(pthread_once(&wonce, held_init));
+    return arg;
+}
+
+static void *once_waiter(void *arg)
+{
+    WT_OK(pthread_once(&wonce, held_init));
+    atomic_store(&waiter_passed, 1);
+    pthread_testcancel();
+    return arg;
+}
+
+WT_TEST(once_wait_not_cancellation_point)
+{
+    atomic_store(&gate, 0);
+    atomic_store(&release_init, 0);
+    atomic_store(&waiter_passed, 0);
+    pthread_t runner, waiter;
+    WT_OK(pthread_create(&runner, NULL, init_runner, NULL));
+    WT_WAIT_UNTIL(atomic_load(&gate) == 1, 30);
+    WT_OK(pthread_create(&waiter, NULL, once_waiter, NULL));
+    usleep(20000);
+    WT_OK(pthread_cancel(waiter));
+    usleep(20000);
+    WT_ERR(pthread_tryjoin_np(waiter, NULL), EBUSY); /* still waiting */
+    WT_EQ(atomic_load(&waiter_passed), 0);
+    atomic_store(&release_init, 1);
+    void *r;
+    WT_OK(pthread_join(waiter, &r));
+    WT_PTR_EQ(r, PTHREAD_CANCELED);
+    WT_EQ(atomic_load(&waiter_passed), 1);
+    WT_OK(pthread_join(runner, NULL));
+}
+
 /* An init routine may itself use pthread_once on another object. */
 static pthread_once_t outer = PTHREAD_ONCE_INIT, inner = PTHREAD_ONCE_INIT;
 static atomic_int inner_calls, outer_calls;
@@ -217,4 +265,5 @@ WT_MAIN(WT_ENTRY(once_contention, 0, 60),
         WT_ENTRY(once_many_objects, 0, 60),
         WT_ENTRY(once_cancelled_init, 0, 60),
         WT_ENTRY(once_cancelled_then_next_caller, 0, 60),
+        WT_ENTRY(once_wait_not_cancellation_point, 0, 60),
         WT_ENTRY(once_nested, 0, 60))

@@ -178,6 +178,39 @@ WT_TEST(create_many)
     free(t);
 }
 
+/* Creators on both vCPUs at once, detaching or joining what they made. */
+static void *creator(void *arg)
+{
+    int detach = (int)(intptr_t)arg & 1;
+    for (int i = 0; i < 300; i++) {
+        pthread_t t;
+        WT_OK(pthread_create(&t, NULL, ret_arg, (void *)(uintptr_t)(i + 1)));
+        if (detach) {
+            WT_OK(pthread_detach(t));
+        } else {
+            void *r;
+            WT_OK(pthread_join(t, &r));
+            WT_EQ((uintptr_t)r, i + 1);
+        }
+        if (i % 32 == 0)
+            sched_yield();
+    }
+    return arg;
+}
+
+WT_TEST(create_concurrent)
+{
+    enum { N = 8 };
+    pthread_t t[N];
+    for (int i = 0; i < N; i++)
+        WT_OK(pthread_create(&t[i], NULL, creator, (void *)(intptr_t)i));
+    for (int i = 0; i < N; i++) {
+        void *r;
+        WT_OK(pthread_join(t[i], &r));
+        WT_EQ((intptr_t)r, i);
+    }
+}
+
 /* ---- pthread_join ---- */
 
 static void *join_self(void *arg)
@@ -301,6 +334,16 @@ WT_TEST(join_values)
 }
 
 /* ---- pthread_detach ---- */
+static atomic_int self_detached;
+
+static void *self_detach(void *arg)
+{
+    WT_OK(pthread_detach(pthread_self()));
+    atomic_store(&self_detached, 1);
+    wait_gate();
+    return arg;
+}
+
 WT_TEST(detach)
 {
     pthread_t t;
@@ -323,6 +366,14 @@ WT_TEST(detach)
     WT_OK(pthread_join(t, NULL));
     WT_ERR(pthread_detach(t), ESRCH);
     WT_ERR(pthread_detach((pthread_t)0x7fff12345678abcdull), ESRCH);
+    /* a thread that detaches itself */
+    atomic_store(&gate, 0);
+    WT_OK(pthread_create(&t, NULL, self_detach, NULL));
+    WT_WAIT_UNTIL(atomic_load(&self_detached) == 1, 30);
+    WT_ERR(pthread_join(t, NULL), EINVAL);
+    WT_ERR(pthread_detach(t), EINVAL);
+    atomic_store(&gate, 1);
+    WT_WAIT_UNTIL(pthread_kill(t, 0) == ESRCH, 30);
     /* many detached threads that end by themselves */
     for (int i = 0; i < 200; i++) {
         WT_OK(pthread_create(&t, NULL, ret_arg, NULL));
@@ -418,9 +469,17 @@ WT_TEST(main_exit_child)
     pthread_exit((void *)3);
 }
 
+static void main_key_dtor(void *v)
+{
+    fprintf(stderr, "main key destructor %s\n", (const char *)v);
+}
+
 WT_TEST(main_exit_detached_child)
 {
     child_only();
+    static pthread_key_t k;
+    WT_OK(pthread_key_create(&k, main_key_dtor));
+    WT_OK(pthread_setspecific(k, "ran"));
     pthread_t d;
     WT_OK(pthread_create(&d, NULL, late_detached, NULL));
     WT_OK(pthread_detach(d));
@@ -436,6 +495,8 @@ WT_TEST(exit_from_main_detached)
     run_self(&c, "main_exit_detached_child", NULL);
     WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
     WT_CONTAINS(c.err, "late detached done");
+    /* main's own key destructors ran at its pthread_exit */
+    WT_CONTAINS(c.err, "main key destructor ran");
     wt_child_free(&c);
 }
 
@@ -531,6 +592,14 @@ WT_TEST(self_equal)
     WT_ASSERT(!pthread_equal(t, u));
     WT_ASSERT(!pthread_equal(t, me));
     WT_ASSERT(!pthread_equal(me, u));
+    /* a handle stays unequal to later threads' (slots are reused) */
+    for (int i = 0; i < 50; i++) {
+        pthread_t v;
+        WT_OK(pthread_create(&v, NULL, give_self, NULL));
+        WT_OK(pthread_join(v, NULL));
+        WT_ASSERT(!pthread_equal(v, t));
+        WT_ERR(pthread_join(t, NULL), ESRCH);
+    }
     /* main is a weft thread: its handle is a weft handle */
     WT_EQ_U64((uint64_t)me, (uint64_t)weft_self());
 }
@@ -810,6 +879,7 @@ WT_TEST(sched_yield_one_vcpu)
 WT_MAIN(WT_ENTRY(create_result, 0, 60),
         WT_ENTRY(create_bad_attr, 0, 60),
         WT_ENTRY(create_many, 0, 120),
+        WT_ENTRY(create_concurrent, 0, 60),
         WT_ENTRY(join_errors, 0, 60),
         WT_ENTRY(join_mutual_edeadlk, 0, 60),
         WT_ENTRY(join_values, 0, 60),
