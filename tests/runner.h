@@ -447,6 +447,21 @@ WT_HELPER void wt_child_free(struct wt_child *c)
     c->err = NULL;
 }
 
+/* Replace the process with this test program again (argv[0] is ignored),
+ * e.g. in a wt_fork child that needs a fresh process with other
+ * environment variables. Through the path /proc/self/exe names, not the
+ * link itself: under valgrind the link is valgrind's own tool. Returns
+ * only if exec failed (errno set). */
+WT_HELPER void wt_exec_self(char *const argv[])
+{
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return;
+    path[n] = 0;
+    execv(path, argv);
+}
+
 /* Run fn(arg) in a forked child with stderr captured; the child exits 0
  * when fn returns. After `timeout` seconds the child is killed (SIGKILL) and
  * timed_out is set. No core dumps. The caller's process must not have

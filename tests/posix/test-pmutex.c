@@ -564,7 +564,7 @@ static void need_one_vcpu(void)
     setenv("WT_PMUTEX_REEXEC", "1", 1);
     fflush(NULL);
     char *argv[] = {(char *)"test-pmutex", (char *)wt_current, NULL};
-    execv("/proc/self/exe", argv);
+    wt_exec_self(argv);
     WT_SKIP("execv: %s", strerror(errno));
 }
 
