@@ -77,3 +77,12 @@ void fx_pops(void)
     pthread_cleanup_pop(0);
     pthread_cleanup_pop(1);
 }
+
+/* Mixed frames: an -fexceptions frame (cleanup 8) around a plain-C one
+ * that the caller passes in. */
+void fx_call(void (*inner)(void))
+{
+    int eight __attribute__((cleanup(fx_attr_cleanup))) = 8;
+    inner();
+    (void)eight;
+}

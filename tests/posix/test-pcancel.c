@@ -621,6 +621,42 @@ atomic_int fx_nlog;
 void fx_wait_cancelled(atomic_int *ready);
 void fx_exit(void);
 void fx_pops(void);
+void fx_call(void (*inner)(void));
+
+static void fx_plain_note(void *arg)
+{
+    int i = atomic_fetch_add(&fx_nlog, 1);
+    if (i < 8)
+        atomic_store(&fx_log[i], (int)(intptr_t)arg);
+}
+
+/* plain-C frame inside the -fexceptions one (fx_call) */
+static atomic_int mixed_ready;
+
+static void plain_inner(void)
+{
+    pthread_cleanup_push(fx_plain_note, (void *)7);
+    atomic_store(&mixed_ready, 1);
+    for (;;)
+        sleep(100);
+    pthread_cleanup_pop(0);
+}
+
+static void *fx_mixed_inner_plain(void *arg)
+{
+    (void)arg;
+    fx_call(plain_inner);
+    return NULL;
+}
+
+/* the -fexceptions frames inside a plain-C one */
+static void *fx_mixed_outer_plain(void *arg)
+{
+    pthread_cleanup_push(fx_plain_note, (void *)9);
+    fx_wait_cancelled(arg);
+    pthread_cleanup_pop(0);
+    return NULL;
+}
 
 static const char *fx_str(void)
 {
@@ -684,6 +720,23 @@ WT_TEST(cleanup_fexceptions)
     WT_OK(pthread_join(t, &r));
     WT_PTR_EQ(r, (void *)3);
     WT_STR_EQ(fx_str(), "6");
+    /* mixed frames, both ways: strictly innermost first */
+    fx_reset();
+    atomic_store(&ready, 0);
+    WT_OK(pthread_create(&t, NULL, fx_mixed_outer_plain, &ready));
+    WT_WAIT_UNTIL(atomic_load(&ready) == 1, 30);
+    WT_OK(pthread_cancel(t));
+    WT_OK(pthread_join(t, &r));
+    WT_PTR_EQ(r, PTHREAD_CANCELED);
+    WT_STR_EQ(fx_str(), "4 3 2 1 9");
+    fx_reset();
+    atomic_store(&mixed_ready, 0);
+    WT_OK(pthread_create(&t, NULL, fx_mixed_inner_plain, NULL));
+    WT_WAIT_UNTIL(atomic_load(&mixed_ready) == 1, 30);
+    WT_OK(pthread_cancel(t));
+    WT_OK(pthread_join(t, &r));
+    WT_PTR_EQ(r, PTHREAD_CANCELED);
+    WT_STR_EQ(fx_str(), "7 8");
 #endif
 }
 
