@@ -614,6 +614,38 @@ WT_TEST(cancel_self_and_twice)
     WT_STR_EQ(log_str(), "3 2 1");
 }
 
+/* pthread_cleanup_push_defer_np: deferred while pushed, the old type back
+ * at pop_restore; the handler runs on pop_restore(1). */
+static void *defer_np(void *arg)
+{
+    (void)arg;
+    int old = -1;
+    WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL));
+    pthread_cleanup_push_defer_np(note, (void *)1);
+    WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &old));
+    WT_EQ(old, PTHREAD_CANCEL_DEFERRED);
+    pthread_cleanup_pop_restore_np(1);
+    WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &old));
+    WT_EQ(old, PTHREAD_CANCEL_ASYNCHRONOUS);
+    /* deferred before: deferred after */
+    pthread_cleanup_push_defer_np(note, (void *)2);
+    pthread_cleanup_pop_restore_np(0);
+    WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &old));
+    WT_EQ(old, PTHREAD_CANCEL_DEFERRED);
+    return (void *)1;
+}
+
+WT_TEST(cleanup_defer_np)
+{
+    log_reset();
+    pthread_t t;
+    void *r;
+    WT_OK(pthread_create(&t, NULL, defer_np, NULL));
+    WT_OK(pthread_join(t, &r));
+    WT_PTR_EQ(r, (void *)1);
+    WT_STR_EQ(log_str(), "1");
+}
+
 /* ---- the -fexceptions flavour (pcancel-fx.c) ---- */
 #ifdef WEFT_PCANCEL_FX
 atomic_int fx_log[8];
@@ -754,4 +786,5 @@ WT_MAIN(WT_ENTRY(cancel_esrch, 0, 60),
         WT_ENTRY(cleanup_pop_then_cancel, 0, 60),
         WT_ENTRY(cleanup_then_key_destructors, 0, 60),
         WT_ENTRY(cancel_self_and_twice, 0, 60),
+        WT_ENTRY(cleanup_defer_np, 0, 60),
         WT_ENTRY(cleanup_fexceptions, 0, 60))

@@ -469,6 +469,11 @@ WT_TEST(main_exit_child)
     pthread_exit((void *)3);
 }
 
+static void main_cleanup(void *v)
+{
+    fprintf(stderr, "%s\n", (const char *)v);
+}
+
 static void main_key_dtor(void *v)
 {
     fprintf(stderr, "main key destructor %s\n", (const char *)v);
@@ -480,12 +485,14 @@ WT_TEST(main_exit_detached_child)
     static pthread_key_t k;
     WT_OK(pthread_key_create(&k, main_key_dtor));
     WT_OK(pthread_setspecific(k, "ran"));
+    pthread_cleanup_push(main_cleanup, "main cleanup ran");
     pthread_t d;
     WT_OK(pthread_create(&d, NULL, late_detached, NULL));
     WT_OK(pthread_detach(d));
     fprintf(stderr, "main exits\n");
     wt_flush();
     pthread_exit(NULL);
+    pthread_cleanup_pop(0);
 }
 
 /* Only a detached thread left: the process ends when it does. */
@@ -495,7 +502,8 @@ WT_TEST(exit_from_main_detached)
     run_self(&c, "main_exit_detached_child", NULL);
     WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
     WT_CONTAINS(c.err, "late detached done");
-    /* main's own key destructors ran at its pthread_exit */
+    /* main's cleanup handlers and key destructors ran at its pthread_exit */
+    WT_CONTAINS(c.err, "main cleanup ran");
     WT_CONTAINS(c.err, "main key destructor ran");
     wt_child_free(&c);
 }
@@ -566,6 +574,33 @@ WT_TEST(join_main_thread)
     struct wt_child c;
     run_self(&c, "join_main_child", NULL);
     WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
+    wt_child_free(&c);
+}
+
+/* exit() from any thread ends the process with that status. */
+static void *exit_five(void *arg)
+{
+    (void)arg;
+    usleep(10000);
+    exit(5);
+}
+
+WT_TEST(exit_from_thread_child)
+{
+    child_only();
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, exit_five, NULL));
+    pthread_join(t, NULL);
+    fprintf(stderr, "join returned\n");
+    exit(9);
+}
+
+WT_TEST(exit_from_thread)
+{
+    struct wt_child c;
+    run_self(&c, "exit_from_thread_child", NULL);
+    WT_ASSERTF(wt_child_exit(&c) == 5, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
+    WT_NOT_CONTAINS(c.err, "join returned");
     wt_child_free(&c);
 }
 
@@ -893,6 +928,8 @@ WT_MAIN(WT_ENTRY(create_result, 0, 60),
         WT_ENTRY(exit_status_from_main_return, 0, 60),
         WT_ENTRY(join_main_child, WT_MANUAL, 60),
         WT_ENTRY(join_main_thread, 0, 60),
+        WT_ENTRY(exit_from_thread_child, WT_MANUAL, 60),
+        WT_ENTRY(exit_from_thread, 0, 60),
         WT_ENTRY(self_equal, 0, 60),
         WT_ENTRY(tryjoin, 0, 60),
         WT_ENTRY(timedjoin, 0, 60),
