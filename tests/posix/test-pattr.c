@@ -365,6 +365,25 @@ WT_TEST(big_stacks)
         /* it really went that deep */
         WT_GT((uintptr_t)b.top - b.deepest, sizes[i] / 2);
     }
+    /* the smallest stack allowed is usable, ours or the caller's */
+    {
+        pthread_attr_t m;
+        WT_OK(pthread_attr_init(&m));
+        WT_OK(pthread_attr_setstacksize(&m, PTHREAD_STACK_MIN));
+        struct big b = {PTHREAD_STACK_MIN, 0, NULL};
+        pthread_t t;
+        WT_OK(pthread_create(&t, &m, use_big_stack, &b));
+        WT_OK(pthread_join(t, NULL));
+        char *buf = aligned_alloc(4096, PTHREAD_STACK_MIN);
+        WT_ASSERT(buf);
+        WT_OK(pthread_attr_setstack(&m, buf, PTHREAD_STACK_MIN));
+        struct stack_report r = {0};
+        WT_OK(pthread_create(&t, &m, report_stack, &r));
+        WT_OK(pthread_join(t, NULL));
+        WT_ASSERT(r.local >= buf && r.local < buf + PTHREAD_STACK_MIN);
+        free(buf);
+        WT_OK(pthread_attr_destroy(&m));
+    }
     /* the thread's stack is at least what was asked */
     pthread_attr_t a;
     WT_OK(pthread_attr_init(&a));

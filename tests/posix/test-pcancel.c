@@ -347,6 +347,87 @@ WT_TEST(disabled_then_enabled)
     WT_EQ(atomic_load(&stage), 4);
 }
 
+/* ---- asynchronous cancellation ----
+ * "can be acted upon at any time": weft has no preemption, so it acts at
+ * the thread's next switch of any kind (sched_yield is not a cancellation
+ * point, so under the deferred type the same loop goes on). */
+static atomic_int yields;
+
+static void *yield_loop(void *arg)
+{
+    int async = (int)(intptr_t)arg;
+    if (async)
+        WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL));
+    atomic_store(&stage, 1);
+    while (atomic_load(&stage) != 3) {
+        atomic_fetch_add(&yields, 1);
+        sched_yield();
+    }
+    pthread_testcancel();
+    return (void *)2;
+}
+
+WT_TEST(async_acts_without_a_point)
+{
+    atomic_store(&stage, 0);
+    atomic_store(&yields, 0);
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, yield_loop, (void *)1));
+    WT_WAIT_UNTIL(atomic_load(&stage) == 1, 30);
+    WT_OK(pthread_cancel(t));
+    void *r;
+    WT_OK(pthread_join(t, &r)); /* ends with stage never 3 */
+    WT_PTR_EQ(r, PTHREAD_CANCELED);
+}
+
+WT_TEST(deferred_not_at_yield)
+{
+    atomic_store(&stage, 0);
+    atomic_store(&yields, 0);
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, yield_loop, (void *)0));
+    WT_WAIT_UNTIL(atomic_load(&stage) == 1, 30);
+    WT_OK(pthread_cancel(t));
+    int before = atomic_load(&yields);
+    WT_WAIT_UNTIL(atomic_load(&yields) > before + 100, 30); /* it yields on */
+    WT_ERR(pthread_tryjoin_np(t, NULL), EBUSY);
+    atomic_store(&stage, 3);
+    void *r;
+    WT_OK(pthread_join(t, &r));
+    WT_PTR_EQ(r, PTHREAD_CANCELED); /* at the testcancel */
+}
+
+/* Enabling cancellation under the asynchronous type with a cancel pending
+ * acts at once: pthread_setcancelstate does not return. */
+static void *enable_async(void *arg)
+{
+    (void)arg;
+    WT_OK(pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL));
+    WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL));
+    atomic_store(&stage, 1);
+    while (atomic_load(&stage) != 2)
+        usleep(500);
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+    atomic_store(&stage, 5);
+    for (;;)
+        pthread_testcancel(), usleep(1000);
+    return NULL;
+}
+
+WT_TEST(async_enable_acts_at_once)
+{
+    atomic_store(&stage, 0);
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, enable_async, NULL));
+    WT_WAIT_UNTIL(atomic_load(&stage) == 1, 30);
+    WT_OK(pthread_cancel(t));
+    atomic_store(&stage, 2);
+    void *r;
+    WT_OK(pthread_join(t, &r));
+    WT_PTR_EQ(r, PTHREAD_CANCELED);
+    WT_EQ(atomic_load(&stage), 2);
+}
+
 /* ---- setcancelstate / setcanceltype: EINVAL and old values ---- */
 static void *state_type(void *arg)
 {
@@ -780,6 +861,9 @@ WT_MAIN(WT_ENTRY(cancel_esrch, 0, 60),
         WT_ENTRY(cancel_at_cond_wait, 0, 60),
         WT_ENTRY(disabled_then_enabled, 0, 60),
         WT_ENTRY(state_type_values, 0, 60),
+        WT_ENTRY(async_acts_without_a_point, 0, 60),
+        WT_ENTRY(deferred_not_at_yield, 0, 60),
+        WT_ENTRY(async_enable_acts_at_once, 0, 60),
         WT_ENTRY(cleanup_on_cancel, 0, 60),
         WT_ENTRY(cleanup_on_exit, 0, 60),
         WT_ENTRY(cleanup_pop, 0, 60),
