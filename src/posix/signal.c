@@ -31,9 +31,16 @@ WP_EXPORT int __libc_current_sigrtmax(void)
     return wf_real()->libc_current_sigrtmax() - WEFT_RESERVED_RT;
 }
 
+/* A signal the program may send: not one of glibc's internal ones (below
+ * its SIGRTMIN, which glibc's pthread_kill refuses too) nor one of weft's
+ * (above the program's SIGRTMAX). */
 static int sig_ok(int sig)
 {
-    return sig >= 0 && sig < NSIG;
+    if (sig < 0 || sig >= NSIG)
+        return 0;
+    if (sig >= 32 && (sig < wf_real()->libc_current_sigrtmin() || sig > __libc_current_sigrtmax()))
+        return 0;
+    return 1;
 }
 
 static int send(pthread_t h, int sig, const union sigval *value)
