@@ -84,6 +84,22 @@ WT_TEST(kill_einval)
     WT_ERR(pthread_kill(pthread_self(), -1), EINVAL);
     WT_ERR(pthread_kill(pthread_self(), NSIG), EINVAL);
     WT_ERR(pthread_kill(pthread_self(), 1000), EINVAL);
+    /* the runtime's own signals (above the program's SIGRTMAX) and glibc's
+     * internal ones (below SIGRTMIN) are not the program's to send, as
+     * glibc's pthread_kill refuses its internal ones */
+    for (int sig = SIGRTMAX + 1; sig < NSIG; sig++) {
+        WT_ERR(pthread_kill(pthread_self(), sig), EINVAL);
+        errno = 0;
+        WT_EQ(raise(sig), -1);
+        WT_ERR(errno, EINVAL);
+    }
+    for (int sig = 32; sig < SIGRTMIN; sig++)
+        WT_ERR(pthread_kill(pthread_self(), sig), EINVAL);
+    /* the program's range itself is fine */
+    install(SIGRTMAX, 0);
+    install(SIGRTMIN, 0);
+    WT_OK(pthread_kill(pthread_self(), SIGRTMAX));
+    WT_OK(pthread_kill(pthread_self(), SIGRTMIN));
     atomic_store(&gate, 0);
     pthread_t t;
     WT_OK(pthread_create(&t, NULL, gated, NULL));
