@@ -102,8 +102,18 @@ WP_EXPORT int raise(int sig)
     return 0;
 }
 
+/* As glibc keeps its internal signals out of every mask a program sets,
+ * weft's reserved ones stay deliverable: a program that blocks "all"
+ * signals must not block the runtime's on the vCPU it runs on. */
 WP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
+    sigset_t s;
+    if (set && (how == SIG_BLOCK || how == SIG_SETMASK)) {
+        s = *set;
+        for (int sig = __libc_current_sigrtmax() + 1; sig < NSIG; sig++)
+            sigdelset(&s, sig);
+        set = &s;
+    }
     return wf_real()->pthread_sigmask(how, set, old);
 }
 
