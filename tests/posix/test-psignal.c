@@ -234,6 +234,20 @@ WT_TEST(sigmask_round_trip)
     WT_OK(pthread_sigmask(SIG_SETMASK, &old, NULL));
     WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
     WT_ASSERT(!sigismember(&cur, SIGUSR1));
+    /* blocking "everything" leaves the runtime's reserved signals (above
+     * SIGRTMAX) deliverable, as glibc does with its internal ones */
+    sigset_t all;
+    sigfillset(&all);
+    WT_OK(pthread_sigmask(SIG_BLOCK, &all, &old));
+    WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
+    WT_ASSERT(sigismember(&cur, SIGUSR1) && sigismember(&cur, SIGRTMAX));
+    for (int sig = SIGRTMAX + 1; sig < NSIG; sig++)
+        WT_ASSERTF(!sigismember(&cur, sig), "signal %d blocked", sig);
+    WT_OK(pthread_sigmask(SIG_SETMASK, &all, NULL));
+    WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
+    for (int sig = SIGRTMAX + 1; sig < NSIG; sig++)
+        WT_ASSERTF(!sigismember(&cur, sig), "signal %d blocked", sig);
+    WT_OK(pthread_sigmask(SIG_SETMASK, &old, NULL));
     /* a bad how: EINVAL, mask unchanged */
     WT_ERR(pthread_sigmask(12345, &set, NULL), EINVAL);
     WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
