@@ -24,12 +24,37 @@ struct start {
     int policy, sched_priority, base_prio;
     size_t cpusetsize;
     cpu_set_t *cpuset; /* owned; moves into the record */
+    int set_fenv;      /* the creator's floating-point control, below */
+    uint32_t mxcsr;
+    uint16_t fpu_cw;
 };
+
+/* ---- the floating-point environment ------------------------------------
+ * POSIX: a new thread inherits its creator's. A weft thread starts with
+ * the default MXCSR and x87 control word (src/arch); when the creator's
+ * differ (a rounding mode, masked exceptions, flush-to-zero), the start
+ * block carries them over. */
+#define WP_MXCSR_DEFAULT 0x1f80u
+#define WP_FPU_CW_DEFAULT 0x037fu
+
+#define WP_MXCSR_FLAGS 0x3fu /* exception status, sticky: not carried over */
+
+static int fenv_is_default(uint32_t *mxcsr, uint16_t *cw)
+{
+    __asm__ volatile("stmxcsr %0" : "=m"(*mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(*cw));
+    *mxcsr &= ~WP_MXCSR_FLAGS;
+    return *mxcsr == WP_MXCSR_DEFAULT && *cw == WP_FPU_CW_DEFAULT;
+}
 
 static void *start_trampoline(void *p)
 {
     struct start s = *(struct start *)p;
     free(p);
+    if (s.set_fenv) {
+        __asm__ volatile("ldmxcsr %0" : : "m"(s.mxcsr));
+        __asm__ volatile("fldcw %0" : : "m"(s.fpu_cw));
+    }
     struct wp_thread *r = wp_self();
     if (r) {
         wf_spin_lock(&r->lock);
@@ -81,13 +106,19 @@ static int create_with(pthread_t *out, const struct wp_attr *a, void *(*fn)(void
     struct wp_thread *from = (a->flags & WP_A_EXPLICIT) ? NULL : inherited(self);
     int explicit_sched = (a->flags & WP_A_EXPLICIT) && (a->policy != SCHED_OTHER || a->sched_priority);
     int has_cpuset = a->ext && a->ext->cpuset;
-    if (explicit_sched || from || has_cpuset) {
+    uint32_t mxcsr;
+    uint16_t fpu_cw;
+    int set_fenv = !fenv_is_default(&mxcsr, &fpu_cw);
+    if (explicit_sched || from || has_cpuset || set_fenv) {
         if (!(s = calloc(1, sizeof *s)))
             return EAGAIN;
         s->fn = fn;
         s->arg = arg;
         s->policy = SCHED_OTHER;
         s->base_prio = -1;
+        s->set_fenv = set_fenv;
+        s->mxcsr = mxcsr;
+        s->fpu_cw = fpu_cw;
         if (explicit_sched) {
             s->policy = a->policy;
             s->sched_priority = a->sched_priority;
@@ -132,7 +163,9 @@ WP_EXPORT int pthread_create(pthread_t *out, const pthread_attr_t *attr, void *(
         return EINVAL;
     if (!attr) {
         const struct wp_attr *d = wp_attr_defaults();
-        if (__builtin_expect(!d, 1) && !inherited(wf_self())) {
+        uint32_t mxcsr;
+        uint16_t fpu_cw;
+        if (__builtin_expect(!d, 1) && !inherited(wf_self()) && fenv_is_default(&mxcsr, &fpu_cw)) {
             weft_t t;
             int rc = weft_create(&t, NULL, fn, arg);
             if (rc)
