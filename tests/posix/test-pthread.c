@@ -211,6 +211,69 @@ WT_TEST(create_concurrent)
     }
 }
 
+/* "The floating-point environment shall be inherited from the calling
+ * thread": the rounding mode (MXCSR and x87 control word, set directly:
+ * the test does not link libm). */
+struct fpctl {
+    uint32_t mxcsr;
+    uint16_t cw;
+};
+
+static struct fpctl fp_get(void)
+{
+    struct fpctl f;
+    __asm__ volatile("stmxcsr %0" : "=m"(f.mxcsr));
+    __asm__ volatile("fnstcw %0" : "=m"(f.cw));
+    f.mxcsr &= ~0x3fu; /* status flags aside */
+    return f;
+}
+
+static void fp_set(struct fpctl f)
+{
+    __asm__ volatile("ldmxcsr %0" : : "m"(f.mxcsr));
+    __asm__ volatile("fldcw %0" : : "m"(f.cw));
+}
+
+static void *report_fp(void *arg)
+{
+    *(struct fpctl *)arg = fp_get();
+    return NULL;
+}
+
+WT_TEST(create_inherits_fenv)
+{
+    struct fpctl saved = fp_get();
+    /* round upwards (RC = 10b), and flush-to-zero in MXCSR */
+    struct fpctl up = {(saved.mxcsr & ~0x6000u) | 0x4000u | 0x8000u,
+                       (uint16_t)((saved.cw & ~0x0c00u) | 0x0800u)};
+    fp_set(up);
+    struct fpctl got = {0, 0};
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, report_fp, &got));
+    WT_OK(pthread_join(t, NULL));
+    fp_set(saved);
+    WT_EQ(got.mxcsr, up.mxcsr);
+    WT_EQ(got.cw, up.cw);
+    /* with an attribute too */
+    pthread_attr_t a;
+    WT_OK(pthread_attr_init(&a));
+    WT_OK(pthread_attr_setstacksize(&a, 1u << 20));
+    fp_set(up);
+    memset(&got, 0, sizeof got);
+    WT_OK(pthread_create(&t, &a, report_fp, &got));
+    WT_OK(pthread_join(t, NULL));
+    fp_set(saved);
+    WT_OK(pthread_attr_destroy(&a));
+    WT_EQ(got.mxcsr, up.mxcsr);
+    WT_EQ(got.cw, up.cw);
+    /* and the default again once the creator is back to it */
+    memset(&got, 0, sizeof got);
+    WT_OK(pthread_create(&t, NULL, report_fp, &got));
+    WT_OK(pthread_join(t, NULL));
+    WT_EQ(got.mxcsr, saved.mxcsr);
+    WT_EQ(got.cw, saved.cw);
+}
+
 /* ---- pthread_join ---- */
 
 static void *join_self(void *arg)
@@ -915,6 +978,7 @@ WT_MAIN(WT_ENTRY(create_result, 0, 60),
         WT_ENTRY(create_bad_attr, 0, 60),
         WT_ENTRY(create_many, 0, 120),
         WT_ENTRY(create_concurrent, 0, 60),
+        WT_ENTRY(create_inherits_fenv, 0, 60),
         WT_ENTRY(join_errors, 0, 60),
         WT_ENTRY(join_mutual_edeadlk, 0, 60),
         WT_ENTRY(join_values, 0, 60),
