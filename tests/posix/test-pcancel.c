@@ -465,7 +465,12 @@ WT_TEST(state_type_values)
 {
     pthread_t t;
     void *r;
+    /* a new thread starts enabled and deferred whatever its creator has */
+    WT_OK(pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL));
+    WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL));
     WT_OK(pthread_create(&t, NULL, state_type, NULL));
+    WT_OK(pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, NULL));
+    WT_OK(pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL));
     WT_OK(pthread_join(t, &r));
     WT_PTR_EQ(r, (void *)1);
     /* main thread too */
