@@ -732,6 +732,59 @@ WT_TEST(cleanup_defer_np)
     WT_STR_EQ(log_str(), "1");
 }
 
+/* Cancels racing with the threads' own ends: every join gets either the
+ * thread's value or PTHREAD_CANCELED, and each handler ran exactly when
+ * the thread was cancelled. */
+static atomic_int race_handlers;
+
+static void race_handler(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&race_handlers, 1);
+}
+
+static void *race_victim(void *arg)
+{
+    uintptr_t i = (uintptr_t)arg;
+    pthread_cleanup_push(race_handler, NULL);
+    if (i % 3 == 0)
+        usleep((useconds_t)(i % 7) * 100);
+    else if (i % 3 == 1)
+        sched_yield();
+    pthread_testcancel();
+    pthread_cleanup_pop(0);
+    return (void *)(i + 1);
+}
+
+WT_TEST(cancel_races_exit)
+{
+    int n = (int)wt_scaled(2000);
+    pthread_t *t = calloc((size_t)n, sizeof *t);
+    WT_ASSERT(t);
+    atomic_store(&race_handlers, 0);
+    for (int i = 0; i < n; i++) {
+        WT_OK(pthread_create(&t[i], NULL, race_victim, (void *)(uintptr_t)i));
+        if (i % 5 == 0)
+            sched_yield();
+        if (i >= 3)
+            WT_OK(pthread_cancel(t[i - 3]));
+    }
+    int cancelled = 0;
+    for (int i = 0; i < n; i++) {
+        if (i >= n - 3)
+            WT_OK(pthread_cancel(t[i]));
+        void *r;
+        WT_OK(pthread_join(t[i], &r));
+        if (r == PTHREAD_CANCELED)
+            cancelled++;
+        else
+            WT_EQ((uintptr_t)r, (uintptr_t)i + 1);
+    }
+    WT_EQ(atomic_load(&race_handlers), cancelled);
+    printf("%d of %d cancelled\n", cancelled, n);
+    free(t);
+}
+
 /* ---- the -fexceptions flavour (pcancel-fx.c) ---- */
 #ifdef WEFT_PCANCEL_FX
 atomic_int fx_log[8];
@@ -876,4 +929,5 @@ WT_MAIN(WT_ENTRY(cancel_esrch, 0, 60),
         WT_ENTRY(cleanup_then_key_destructors, 0, 60),
         WT_ENTRY(cancel_self_and_twice, 0, 60),
         WT_ENTRY(cleanup_defer_np, 0, 60),
+        WT_ENTRY(cancel_races_exit, 0, 120),
         WT_ENTRY(cleanup_fexceptions, 0, 60))

@@ -221,6 +221,35 @@ WT_TEST(destructor_iterations)
     WT_OK(pthread_key_delete(rk2));
 }
 
+/* A destructor may delete its own key: no further rounds for it. */
+static pthread_key_t self_deleting;
+static atomic_int sd_calls;
+
+static void delete_own_key(void *v)
+{
+    atomic_fetch_add(&sd_calls, 1);
+    WT_OK(pthread_key_delete(self_deleting));
+    /* setting it now fails: the key is gone */
+    WT_ERR(pthread_setspecific(self_deleting, v), EINVAL);
+}
+
+static void *set_self_deleting(void *arg)
+{
+    WT_OK(pthread_setspecific(self_deleting, arg));
+    return NULL;
+}
+
+WT_TEST(destructor_deletes_key)
+{
+    WT_OK(pthread_key_create(&self_deleting, delete_own_key));
+    atomic_store(&sd_calls, 0);
+    pthread_t t;
+    WT_OK(pthread_create(&t, NULL, set_self_deleting, (void *)1));
+    WT_OK(pthread_join(t, NULL));
+    WT_EQ(atomic_load(&sd_calls), 1);
+    WT_ERR(pthread_key_delete(self_deleting), EINVAL);
+}
+
 /* ---- limits and errors ---- */
 WT_TEST(keys_max)
 {
@@ -300,6 +329,7 @@ WT_MAIN(WT_ENTRY(values_per_thread, 0, 60),
         WT_ENTRY(new_key_is_null_everywhere, 0, 60),
         WT_ENTRY(destructors_at_exit, 0, 60),
         WT_ENTRY(destructor_iterations, 0, 60),
+        WT_ENTRY(destructor_deletes_key, 0, 60),
         WT_ENTRY(keys_max, 0, 60),
         WT_ENTRY(deleted_keys_einval, 0, 60),
         WT_ENTRY(concurrent_create_delete, 0, 60))
