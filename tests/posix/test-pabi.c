@@ -92,8 +92,11 @@ WT_TEST(dump_shows_main)
     WT_OK(pthread_setname_np(t, "pabi-worker"));
     char *d = wt_dump_string();
     __asm__("" : "+r"(d));
-    /* the program's main, running, and the host thread that waits for it */
-    const char *l = wt_line_with(d, " main ");
+    /* the program's main, running, and the host thread that waits for it;
+     * one "main" only, from main's first instruction on (the host thread
+     * must have its own name before main starts) */
+    WT_ASSERTF(wt_count(d, "  main  ") == 1, "threads named main:\n%s", d);
+    const char *l = wt_line_with(d, "  main  ");
     WT_CONTAINS(l, "running");
     WT_CONTAINS(d, "host-main");
     WT_CONTAINS(d, "pabi-worker");
