@@ -274,6 +274,37 @@ WT_TEST(create_inherits_fenv)
     WT_EQ(got.cw, saved.cw);
 }
 
+/* errno is per thread (POSIX: "errno ... thread-local"): plain code that
+ * sets it, then yields, then reads it. (The compiler may keep the address
+ * __errno_location gave across the yields: it is a const function.) */
+static void *errno_keeper(void *arg)
+{
+    int mine = (int)(intptr_t)arg;
+    errno = mine;
+    long bad = 0;
+    for (int i = 0; i < 2000; i++) {
+        sched_yield();
+        if (errno != mine)
+            bad++;
+    }
+    return (void *)bad;
+}
+
+WT_TEST(errno_per_thread)
+{
+    enum { N = 8 };
+    pthread_t t[N];
+    for (int i = 0; i < N; i++)
+        WT_OK(pthread_create(&t[i], NULL, errno_keeper, (void *)(intptr_t)(1000 + i)));
+    long bad = 0;
+    for (int i = 0; i < N; i++) {
+        void *r;
+        WT_OK(pthread_join(t[i], &r));
+        bad += (long)r;
+    }
+    WT_ASSERTF(bad == 0, "errno read back wrong %ld times out of %d", bad, N * 2000);
+}
+
 /* ---- pthread_join ---- */
 
 static void *join_self(void *arg)
@@ -979,6 +1010,7 @@ WT_MAIN(WT_ENTRY(create_result, 0, 60),
         WT_ENTRY(create_many, 0, 120),
         WT_ENTRY(create_concurrent, 0, 60),
         WT_ENTRY(create_inherits_fenv, 0, 60),
+        WT_ENTRY(errno_per_thread, 0, 60),
         WT_ENTRY(join_errors, 0, 60),
         WT_ENTRY(join_mutual_edeadlk, 0, 60),
         WT_ENTRY(join_values, 0, 60),
