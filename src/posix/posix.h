@@ -70,6 +70,9 @@ struct wp_thread *wp_self(void);
  * the next owner) and undoes priority boosts. */
 void wp_mutex_thread_exit(struct wf_thread *t, struct wp_thread *r);
 
+/* start.c: tells the first host thread when main's weft thread ended. */
+void wp_start_thread_exit(struct wf_thread *t);
+
 /* ---- priorities --------------------------------------------------------
  * weft has 32 priorities (WEFT_PRIO_*), pthreads a policy and a number.
  * SCHED_OTHER, SCHED_BATCH: WEFT_PRIO_DEFAULT (16). SCHED_IDLE: 1.

@@ -77,6 +77,7 @@ static void hook_exit(struct wf_thread *self)
     if (!r)
         return;
     wp_mutex_thread_exit(self, r);
+    wp_start_thread_exit(self);
     /* The slot's next thread starts from a clean record. */
     wf_spin_lock(&r->lock);
     __atomic_store_n(&r->id, 0, __ATOMIC_RELEASE);
