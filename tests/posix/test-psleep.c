@@ -18,7 +18,7 @@ static void exec_self(void *p)
     if (x->env)
         putenv((char *)x->env);
     char *argv[] = {"self", (char *)x->name, NULL};
-    execv("/proc/self/exe", argv);
+    wt_exec_self(argv);
     fprintf(stderr, "execv: %s\n", strerror(errno));
     _exit(127);
 }
