@@ -161,11 +161,9 @@ WP_EXPORT int pthread_attr_setschedpolicy(pthread_attr_t *attr, int policy)
         return EINVAL;
     if (policy != SCHED_OTHER && policy != SCHED_FIFO && policy != SCHED_RR)
         return EINVAL; /* as glibc: SCHED_BATCH and SCHED_IDLE only by sched_setscheduler */
-    struct wp_attr *a = wp_attr(attr);
-    a->policy = policy;
-    /* keep the parameter valid for the new policy */
-    if (wp_sched_check(policy, a->sched_priority))
-        a->sched_priority = policy == SCHED_OTHER ? 0 : 1;
+    /* The priority stays as set, as in glibc; pthread_create checks the
+     * pair (EINVAL for, say, SCHED_FIFO with priority 0). */
+    wp_attr(attr)->policy = policy;
     return 0;
 }
 

@@ -117,6 +117,18 @@ WP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
     return wf_real()->pthread_sigmask(how, set, old);
 }
 
+/* The same for the process-wide name (in a threaded program POSIX leaves
+ * it unspecified; glibc makes it pthread_sigmask with errno). */
+WP_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    int rc = pthread_sigmask(how, set, old);
+    if (rc) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
+
 /* pthread_atfork comes from libc_nonshared.a into each executable and
  * calls this. fork is still glibc's, which runs the handlers; the fork
  * issue makes the child's weft runtime whole. */

@@ -87,6 +87,8 @@ static int create_with(pthread_t *out, const struct wp_attr *a, void *(*fn)(void
     weft_attr_t wa;
     weft_attr_init(&wa);
     int rc = 0;
+    if ((a->flags & WP_A_EXPLICIT) && wp_sched_check(a->policy, a->sched_priority))
+        return EINVAL; /* e.g. SCHED_FIFO left at priority 0 */
     if (a->flags & WP_A_STACK) {
         /* weft wants a 16-byte aligned base: trim the ends inwards */
         uintptr_t lo = (uintptr_t)a->stackaddr, size = a->stacksize;

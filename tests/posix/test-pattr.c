@@ -538,8 +538,33 @@ WT_TEST(attr_not_kept)
     WT_PTR_EQ(r, (void *)5);
 }
 
+static void *noop(void *arg) { return arg; }
+
+/* The policy and the priority are set separately and kept as set (glibc);
+ * pthread_create with PTHREAD_EXPLICIT_SCHED checks the pair. */
+WT_TEST(explicit_sched_pair_checked_at_create)
+{
+    pthread_attr_t a;
+    struct sched_param p = {0};
+    pthread_t t;
+    WT_OK(pthread_attr_init(&a));
+    WT_OK(pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED));
+    WT_OK(pthread_attr_setschedpolicy(&a, SCHED_FIFO));
+    WT_OK(pthread_attr_getschedparam(&a, &p));
+    WT_EQ(p.sched_priority, 0); /* not changed behind the caller's back */
+    WT_ERR(pthread_create(&t, &a, noop, NULL), EINVAL);
+    p.sched_priority = 10;
+    WT_OK(pthread_attr_setschedparam(&a, &p));
+    WT_OK(pthread_create(&t, &a, noop, NULL));
+    WT_OK(pthread_join(t, NULL));
+    p.sched_priority = 100;
+    WT_ERR(pthread_attr_setschedparam(&a, &p), EINVAL);
+    WT_OK(pthread_attr_destroy(&a));
+}
+
 WT_MAIN(WT_ENTRY(defaults, 0, 60),
         WT_ENTRY(round_trips, 0, 60),
+        WT_ENTRY(explicit_sched_pair_checked_at_create, 0, 60),
         WT_ENTRY(einval_values, 0, 60),
         WT_ENTRY(einval_uninitialised_destroyed, 0, 60),
         WT_ENTRY(user_stack, 0, 60),

@@ -304,11 +304,37 @@ WT_TEST(sigrtmax)
     WT_LT(SIGRTMIN, SIGRTMAX);
 }
 
+/* sigprocmask: the same mask as pthread_sigmask (the caller's vCPU), -1
+ * with errno for a bad `how`, and the runtime's reserved signals never
+ * blocked. */
+WT_TEST(sigprocmask_like_pthread_sigmask)
+{
+    install(SIGUSR2, 0);
+    sigset_t set, old, cur, all;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    WT_EQ(sigprocmask(SIG_BLOCK, &set, &old), 0);
+    WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
+    WT_ASSERT(sigismember(&cur, SIGUSR2));
+    errno = 0;
+    WT_EQ(sigprocmask(12345, &set, NULL), -1);
+    WT_EQ(errno, EINVAL);
+    sigfillset(&all);
+    WT_EQ(sigprocmask(SIG_SETMASK, &all, NULL), 0);
+    WT_EQ(sigprocmask(SIG_BLOCK, NULL, &cur), 0);
+    for (int sig = SIGRTMAX + 1; sig < NSIG; sig++)
+        WT_ASSERTF(!sigismember(&cur, sig), "signal %d blocked", sig);
+    WT_EQ(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+    WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
+    WT_ASSERT(!sigismember(&cur, SIGUSR2));
+}
+
 WT_MAIN(WT_ENTRY(kill_zero, 0, 60),
         WT_ENTRY(kill_einval, 0, 60),
         WT_ENTRY(kill_self_handler_runs, 0, 60),
         WT_ENTRY(raise_runs_handler, 0, 60),
         WT_ENTRY(sigqueue_self, 0, 60),
         WT_ENTRY(sigmask_round_trip, 0, 60),
+        WT_ENTRY(sigprocmask_like_pthread_sigmask, 0, 60),
         WT_ENTRY(atfork_handlers, 0, 60),
         WT_ENTRY(sigrtmax, 0, 60))
