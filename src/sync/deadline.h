@@ -39,18 +39,20 @@ static inline int wf_deadline(clockid_t clock, const struct timespec *ts, uint64
     if (ts->tv_sec < 0)
         return ETIMEDOUT;
     uint64_t abs = wf_ts_ns(ts);
-    uint64_t now = wf_host_now();
     if (clock == CLOCK_MONOTONIC) {
-        if (abs <= now)
+        if (abs <= wf_host_now())
             return ETIMEDOUT;
         *deadline = abs;
         return 0;
     }
-    /* The realtime clock read here is a vDSO call; host.h has only the
-     * monotonic clock so far. */
+    /* The realtime clock first, then the monotonic one: time that passes
+     * between the two reads then makes the deadline later, never early.
+     * (The realtime read is a vDSO call; host.h has only the monotonic
+     * clock so far.) */
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     uint64_t rnow = wf_ts_ns(&rt);
+    uint64_t now = wf_host_now();
     if (abs <= rnow)
         return ETIMEDOUT;
     uint64_t left = abs - rnow;
