@@ -173,6 +173,17 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
 
 static const char join_kind[] = "join";
 
+/* t waits to join self. Read without self's join_lock (taking it here,
+ * under t's, would break the lock order): a join that t starts at this
+ * very moment is missed, and both wait, as with glibc's same check. */
+static int joining_me(struct wf_thread *self, struct wf_thread *t)
+{
+    wf_san_racy_reads_begin();
+    int yes = self->joiner == t;
+    wf_san_racy_reads_end();
+    return yes;
+}
+
 int weft_join(weft_t h, void **result)
 {
     return wf_join(h, result, 0);
@@ -190,8 +201,7 @@ int wf_join(weft_t h, void **result, uint64_t deadline)
             rc = EDEADLK;
         else if ((t->flags & (WF_TF_BOUND | WF_TF_DAEMON)) || t->detached || t->joiner)
             rc = EINVAL;
-        else if (atomic_load_explicit(&t->wchan_kind, memory_order_relaxed) == join_kind &&
-                 t->wchan == self)
+        else if (joining_me(self, t))
             rc = EDEADLK; /* t is joining us: neither would ever return */
         if (rc) {
             wf_spin_unlock(&t->join_lock);

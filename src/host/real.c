@@ -13,12 +13,19 @@
 static struct wf_real table;
 static atomic_int ready;
 
+/* The definition the program itself would call, unless that is weft's own
+ * (libweft-pthread exports the name): then the next one after weft's
+ * module. Not RTLD_NEXT alone: a sanitizer's interceptor loaded before
+ * libweft.so must stay in the path (it has to see every host thread). */
 void *wf_real_sym(const char *name)
 {
-    void *p = dlsym(RTLD_NEXT, name);
-    /* An executable linked statically against libc has no RTLD_NEXT;
-     * there the default lookup finds libc's own. */
-    return p ? p : dlsym(RTLD_DEFAULT, name);
+    void *p = dlsym(RTLD_DEFAULT, name);
+    Dl_info mine, theirs;
+    if (p && dladdr((void *)wf_real_sym, &mine) && dladdr(p, &theirs) &&
+        mine.dli_fbase != theirs.dli_fbase)
+        return p;
+    void *next = dlsym(RTLD_NEXT, name);
+    return next ? next : p;
 }
 
 static void *need(const char *name)

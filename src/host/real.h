@@ -1,9 +1,10 @@
 /* real.h - libc's own versions of the functions libweft-pthread exports
  * under the same names. The runtime runs its vCPUs and daemons on real
  * host threads, so it must reach glibc's pthread_create and friends even
- * when weft's are the ones the program sees. Looked up once with
- * dlsym(RTLD_NEXT): from libweft-pthread.so (preloaded or linked) and from
- * an executable with libweft*.a inside, the next definition is libc's. */
+ * when weft's are the ones the program sees. Looked up once: the
+ * definition the program would reach (libc's, or a sanitizer's
+ * interceptor in front of it), unless that is weft's own, and then the
+ * next one after weft's module (dlsym RTLD_NEXT). */
 #ifndef WF_HOST_REAL_H
 #define WF_HOST_REAL_H
 
