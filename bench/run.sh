@@ -67,7 +67,7 @@ JOBS=(
     "$W mutex 64" "$D mutex 64" "$P/pth mutex 64" "$P/nptl mutex 64" "$G1 mutex 64" "$G2 mutex 64"
     "$W many 2000" "$P/pth many 2000" "$P/nptl many 2000" "$G1 many 2000" "$G2 many 2000"
     "$W many 10000" "$D many 10000" "$P/nptl many 10000" "$G1 many 10000" "$G2 many 10000"
-    "$W many 100000" "$W many_small 100000" "$P/nptl many 100000" "$G1 many 100000" "$G2 many 100000"
+    "$W many 100000" "$W many_small 100000" "$D many 100000" "$P/nptl many 100000" "$G1 many 100000" "$G2 many 100000"
     "$W spawn_tree 15" "$P/pth spawn_tree 15" "$P/nptl spawn_tree 15" "$G1 spawn_tree 15" "$G2 spawn_tree 15"
     "$W spawn_tree 20" "$D spawn_tree 20" "$P/pth spawn_tree 20" "$P/nptl spawn_tree 20" "$G1 spawn_tree 20" "$G2 spawn_tree 20"
     "$W spawn_tree 25" "$G1 spawn_tree 25" "$G2 spawn_tree 25"
