@@ -28,42 +28,38 @@ void *wf_real_sym(const char *name)
     return next ? next : p;
 }
 
-static void *need(const char *name)
+/* In a fully static program dlsym finds nothing: there the program is
+ * not using libweft-pthread (it needs the dynamic linker), so the
+ * function the linker bound (`direct`) is libc's own. */
+static void *need(const char *name, void *direct)
 {
     void *p = wf_real_sym(name);
-    if (!p) {
-        static const char msg[] = "weft: libc has no ";
-        (void)!write(2, msg, sizeof msg - 1);
-        (void)!write(2, name, strlen(name));
-        (void)!write(2, "\n", 1);
-        abort();
-    }
-    return p;
+    return p ? p : direct;
 }
 
-#define GET(field, name) (*(void **)&t.field = need(name))
+#define GET(field, sym) (*(void **)&t.field = need(#sym, (void *)&sym))
 
 const struct wf_real *wf_real(void)
 {
     if (atomic_load_explicit(&ready, memory_order_acquire))
         return &table;
     struct wf_real t;
-    GET(pthread_create, "pthread_create");
-    GET(pthread_exit, "pthread_exit");
-    GET(pthread_self, "pthread_self");
-    GET(pthread_setname_np, "pthread_setname_np");
-    GET(pthread_getattr_np, "pthread_getattr_np");
-    GET(pthread_attr_init, "pthread_attr_init");
-    GET(pthread_attr_destroy, "pthread_attr_destroy");
-    GET(pthread_attr_setdetachstate, "pthread_attr_setdetachstate");
-    GET(pthread_attr_setstacksize, "pthread_attr_setstacksize");
-    GET(pthread_attr_getstack, "pthread_attr_getstack");
-    GET(pthread_key_create, "pthread_key_create");
-    GET(pthread_setspecific, "pthread_setspecific");
-    GET(pthread_sigmask, "pthread_sigmask");
-    GET(pthread_kill, "pthread_kill");
-    GET(libc_current_sigrtmin, "__libc_current_sigrtmin");
-    GET(libc_current_sigrtmax, "__libc_current_sigrtmax");
+    GET(pthread_create, pthread_create);
+    GET(pthread_exit, pthread_exit);
+    GET(pthread_self, pthread_self);
+    GET(pthread_setname_np, pthread_setname_np);
+    GET(pthread_getattr_np, pthread_getattr_np);
+    GET(pthread_attr_init, pthread_attr_init);
+    GET(pthread_attr_destroy, pthread_attr_destroy);
+    GET(pthread_attr_setdetachstate, pthread_attr_setdetachstate);
+    GET(pthread_attr_setstacksize, pthread_attr_setstacksize);
+    GET(pthread_attr_getstack, pthread_attr_getstack);
+    GET(pthread_key_create, pthread_key_create);
+    GET(pthread_setspecific, pthread_setspecific);
+    GET(pthread_sigmask, pthread_sigmask);
+    GET(pthread_kill, pthread_kill);
+    GET(libc_current_sigrtmin, __libc_current_sigrtmin);
+    GET(libc_current_sigrtmax, __libc_current_sigrtmax);
     /* Racing fillers store the same values, word by word; readers look
      * only after `ready`, which the first complete copy publishes. */
     void **dst = (void **)&table, **src = (void **)&t;
