@@ -301,76 +301,61 @@ WP_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
     return wfs_rwlock_destroy((weft_rwlock_t *)rw);
 }
 
-WP_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
+/* Every lock call: a process-shared rwlock, or weft's with glibc's kind.
+ * The timed forms are not cancellation points (POSIX), weft's are. */
+static int lock(pthread_rwlock_t *rw, int write, int try, int timed, clockid_t clock,
+                const struct timespec *abstime)
 {
     uint64_t w = word48(rw);
     if (shared(w))
-        return prw_lock((struct prw *)rw, 0, 0, 0, CLOCK_REALTIME, NULL);
-    return wf_rwlock_rdlock_mode((weft_rwlock_t *)rw, mode_of(w), 0, 0, CLOCK_REALTIME, NULL);
+        return prw_lock((struct prw *)rw, write, try, timed, clock, abstime);
+    int mode = mode_of(w) | (timed ? WF_RW_NOCANCEL : 0);
+    return write ? wf_rwlock_wrlock_mode((weft_rwlock_t *)rw, mode, try, timed, clock, abstime)
+                 : wf_rwlock_rdlock_mode((weft_rwlock_t *)rw, mode, try, timed, clock, abstime);
+}
+
+WP_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
+{
+    return lock(rw, 0, 0, 0, CLOCK_REALTIME, NULL);
 }
 
 WP_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
 {
-    uint64_t w = word48(rw);
-    if (shared(w))
-        return prw_lock((struct prw *)rw, 0, 1, 0, CLOCK_REALTIME, NULL);
-    return wf_rwlock_rdlock_mode((weft_rwlock_t *)rw, mode_of(w), 1, 0, CLOCK_REALTIME, NULL);
+    return lock(rw, 0, 1, 0, CLOCK_REALTIME, NULL);
 }
 
 WP_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *restrict rw,
                                          const struct timespec *restrict abstime)
 {
-    uint64_t w = word48(rw);
-    if (shared(w))
-        return prw_lock((struct prw *)rw, 0, 0, 1, CLOCK_REALTIME, abstime);
-    return wf_rwlock_rdlock_mode((weft_rwlock_t *)rw, mode_of(w) | WF_RW_NOCANCEL, 0, 1,
-                                 CLOCK_REALTIME, abstime);
+    return lock(rw, 0, 0, 1, CLOCK_REALTIME, abstime);
 }
 
 WP_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *restrict rw, clockid_t clock,
                                          const struct timespec *restrict abstime)
 {
-    uint64_t w = word48(rw);
-    if (shared(w))
-        return prw_lock((struct prw *)rw, 0, 0, 1, clock, abstime);
-    return wf_rwlock_rdlock_mode((weft_rwlock_t *)rw, mode_of(w) | WF_RW_NOCANCEL, 0, 1, clock,
-                                 abstime);
+    return lock(rw, 0, 0, 1, clock, abstime);
 }
 
 WP_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
-    uint64_t w = word48(rw);
-    if (shared(w))
-        return prw_lock((struct prw *)rw, 1, 0, 0, CLOCK_REALTIME, NULL);
-    return wf_rwlock_wrlock_mode((weft_rwlock_t *)rw, mode_of(w), 0, 0, CLOCK_REALTIME, NULL);
+    return lock(rw, 1, 0, 0, CLOCK_REALTIME, NULL);
 }
 
 WP_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
 {
-    uint64_t w = word48(rw);
-    if (shared(w))
-        return prw_lock((struct prw *)rw, 1, 1, 0, CLOCK_REALTIME, NULL);
-    return wf_rwlock_wrlock_mode((weft_rwlock_t *)rw, mode_of(w), 1, 0, CLOCK_REALTIME, NULL);
+    return lock(rw, 1, 1, 0, CLOCK_REALTIME, NULL);
 }
 
 WP_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *restrict rw,
                                          const struct timespec *restrict abstime)
 {
-    uint64_t w = word48(rw);
-    if (shared(w))
-        return prw_lock((struct prw *)rw, 1, 0, 1, CLOCK_REALTIME, abstime);
-    return wf_rwlock_wrlock_mode((weft_rwlock_t *)rw, mode_of(w) | WF_RW_NOCANCEL, 0, 1,
-                                 CLOCK_REALTIME, abstime);
+    return lock(rw, 1, 0, 1, CLOCK_REALTIME, abstime);
 }
 
 WP_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *restrict rw, clockid_t clock,
                                          const struct timespec *restrict abstime)
 {
-    uint64_t w = word48(rw);
-    if (shared(w))
-        return prw_lock((struct prw *)rw, 1, 0, 1, clock, abstime);
-    return wf_rwlock_wrlock_mode((weft_rwlock_t *)rw, mode_of(w) | WF_RW_NOCANCEL, 0, 1, clock,
-                                 abstime);
+    return lock(rw, 1, 0, 1, clock, abstime);
 }
 
 WP_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)

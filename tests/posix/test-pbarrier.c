@@ -5,27 +5,9 @@
  * cancellation point, process-shared barriers across fork.
  *
  * Knobs: generations=<n>. */
-#include "runner.h"
+#include "ptest.h"
 
 #include <sys/mman.h>
-
-WT_HELPER pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, fn, arg);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_create: %d", rc);
-    return t;
-}
-
-WT_HELPER void *join(pthread_t t)
-{
-    void *r = NULL;
-    int rc = pthread_join(t, &r);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_join: %d", rc);
-    return r;
-}
 
 WT_TEST(attr_and_init)
 {

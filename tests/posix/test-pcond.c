@@ -6,17 +6,7 @@
  * broadcast), cancellation in a wait (handlers run with the mutex held),
  * condvars with recursive, robust (EOWNERDEAD through the wait), PI and
  * ceiling mutexes. */
-#include "runner.h"
-
-static struct timespec after(clockid_t clock, uint64_t ns)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    uint64_t t = (uint64_t)ts.tv_nsec + ns % 1000000000u;
-    ts.tv_sec += (time_t)(ns / 1000000000u + t / 1000000000u);
-    ts.tv_nsec = (long)(t % 1000000000u);
-    return ts;
-}
+#include "ptest.h"
 
 static uint64_t now_ns(clockid_t clock)
 {
@@ -36,20 +26,6 @@ static void init_mutex(pthread_mutex_t *m, int type, int robust, int protocol)
         WT_OK(pthread_mutexattr_setprioceiling(&a, 10));
     WT_OK(pthread_mutex_init(m, &a));
     WT_OK(pthread_mutexattr_destroy(&a));
-}
-
-static pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    WT_OK(pthread_create(&t, NULL, fn, arg));
-    return t;
-}
-
-static void *join(pthread_t t)
-{
-    void *r = (void *)1;
-    WT_OK(pthread_join(t, &r));
-    return r;
 }
 
 WT_TEST(attributes)

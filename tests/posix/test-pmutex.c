@@ -7,19 +7,9 @@
  * (one vCPU: low owner, high waiter, a yielding medium thread; and the
  * control without PI), priority ceilings, and a randomized stress mix.
  * Compiled with glibc's <pthread.h>, linked against libweft-pthread. */
-#include "runner.h"
+#include "ptest.h"
 
 #include <sys/mman.h>
-
-static struct timespec after(clockid_t clock, uint64_t ns)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    uint64_t t = (uint64_t)ts.tv_nsec + ns % 1000000000u;
-    ts.tv_sec += (time_t)(ns / 1000000000u + t / 1000000000u);
-    ts.tv_nsec = (long)(t % 1000000000u);
-    return ts;
-}
 
 static uint64_t now_ns(clockid_t clock)
 {
@@ -39,20 +29,6 @@ static void init_mutex(pthread_mutex_t *m, int type, int robust, int protocol, i
         WT_OK(pthread_mutexattr_setprioceiling(&a, ceiling));
     WT_OK(pthread_mutex_init(m, &a));
     WT_OK(pthread_mutexattr_destroy(&a));
-}
-
-static pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    WT_OK(pthread_create(&t, NULL, fn, arg));
-    return t;
-}
-
-static void *join(pthread_t t)
-{
-    void *r = (void *)1;
-    WT_OK(pthread_join(t, &r));
-    return r;
 }
 
 /* Run fn(m) in another thread; its return value (an int) back. */

@@ -8,44 +8,11 @@
  * stress on both vCPUs.
  *
  * Knobs: seconds=<n> (stress), threads=<n> (stress). */
-#include "runner.h"
+#include "ptest.h"
 
 #include <sched.h>
 #include <semaphore.h>
 #include <sys/mman.h>
-
-/* ---- helpers ---- */
-WT_HELPER pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, fn, arg);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_create: %d", rc);
-    return t;
-}
-
-WT_HELPER void *join(pthread_t t)
-{
-    void *r = NULL;
-    int rc = pthread_join(t, &r);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_join: %d", rc);
-    return r;
-}
-
-/* An absolute time ms from now on clock. */
-WT_HELPER struct timespec in_ms(clockid_t clock, long ms)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 WT_HELPER int waiting_on(pthread_rwlock_t *rw)
 {

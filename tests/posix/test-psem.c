@@ -5,43 +5,12 @@
  * threaded stress on both vCPUs.
  *
  * Knobs: iterations=<n> (ping-pong), seconds=<n> (stress). */
-#include "runner.h"
+#include "ptest.h"
 
 #include <dlfcn.h>
 #include <limits.h>
 #include <semaphore.h>
 #include <sys/mman.h>
-
-WT_HELPER pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, fn, arg);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_create: %d", rc);
-    return t;
-}
-
-WT_HELPER void *join(pthread_t t)
-{
-    void *r = NULL;
-    int rc = pthread_join(t, &r);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_join: %d", rc);
-    return r;
-}
-
-WT_HELPER struct timespec in_ms(clockid_t clock, long ms)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 /* -1 with errno == e. */
 #define WT_ERRNO(expr, e)                                                     \

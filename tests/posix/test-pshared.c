@@ -7,7 +7,7 @@
  *
  * A child does only process-shared operations and _exit: the weft
  * runtime does not survive fork (yet). Children report by exit status. */
-#include "runner.h"
+#include "ptest.h"
 
 #include <sys/mman.h>
 
@@ -45,16 +45,6 @@ static struct shm *shm_new(int type, int robust)
 static void shm_free(struct shm *s)
 {
     munmap(s, sizeof *s);
-}
-
-static struct timespec after(clockid_t clock, uint64_t ns)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    uint64_t t = (uint64_t)ts.tv_nsec + ns % 1000000000u;
-    ts.tv_sec += (time_t)(ns / 1000000000u + t / 1000000000u);
-    ts.tv_nsec = (long)(t % 1000000000u);
-    return ts;
 }
 
 /* Fork a child running fn(s); returns its pid. fn's value is its status. */

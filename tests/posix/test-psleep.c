@@ -4,36 +4,7 @@
  * assertions, through glibc's headers against libweft-pthread.
  *
  * The one-vCPU case re-runs this binary with WEFT_VCPUS=1. */
-#include "runner.h"
-
-struct self_exec {
-    const char *name;
-    const char *env;
-};
-
-static void exec_self(void *p)
-{
-    const struct self_exec *x = p;
-    putenv("WT_SELF_CHILD=1");
-    if (x->env)
-        putenv((char *)x->env);
-    char *argv[] = {"self", (char *)x->name, NULL};
-    wt_exec_self(argv);
-    fprintf(stderr, "execv: %s\n", strerror(errno));
-    _exit(127);
-}
-
-static void run_self(struct wt_child *c, const char *name, const char *env)
-{
-    struct self_exec x = {name, env};
-    wt_fork(c, 30, exec_self, &x);
-}
-
-static void child_only(void)
-{
-    if (!getenv("WT_SELF_CHILD"))
-        WT_SKIP("a child process's part; its parent test runs it");
-}
+#include "ptest.h"
 
 static uint64_t clock_ns(clockid_t c)
 {

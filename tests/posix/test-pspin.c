@@ -3,25 +3,9 @@
  * unlock EPERM, mutual exclusion among threads on both vCPUs (with
  * holders that yield inside the critical section), and process-shared
  * spinlocks across fork. */
-#include "runner.h"
+#include "ptest.h"
 
 #include <sys/mman.h>
-
-WT_HELPER pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, fn, arg);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_create: %d", rc);
-    return t;
-}
-
-WT_HELPER void join(pthread_t t)
-{
-    int rc = pthread_join(t, NULL);
-    if (rc)
-        wt_fail(__FILE__, __LINE__, "pthread_join: %d", rc);
-}
 
 WT_TEST(errors)
 {

@@ -6,43 +6,11 @@
  * Cases that need a process of their own (pthread_exit from main, one
  * vCPU) re-run this binary with a WT_MANUAL entry's name: a forked weft
  * process is not whole yet, an exec'd one is. */
-#include "runner.h"
+#include "ptest.h"
 
 #include <limits.h>
 
 /* ---- helpers ---- */
-
-/* Run this binary's test `name` in a new process (fork + exec), with
- * `env` (NULL or "VAR=value") added to the environment. */
-struct self_exec {
-    const char *name;
-    const char *env;
-};
-
-static void exec_self(void *p)
-{
-    const struct self_exec *x = p;
-    putenv("WT_SELF_CHILD=1");
-    if (x->env)
-        putenv((char *)x->env);
-    char *argv[] = {"self", (char *)x->name, NULL};
-    wt_exec_self(argv);
-    fprintf(stderr, "execv: %s\n", strerror(errno));
-    _exit(127);
-}
-
-static void run_self(struct wt_child *c, const char *name, const char *env)
-{
-    struct self_exec x = {name, env};
-    wt_fork(c, 20, exec_self, &x);
-}
-
-/* A child entry runs only when run_self started it. */
-static void child_only(void)
-{
-    if (!getenv("WT_SELF_CHILD"))
-        WT_SKIP("a child process's part; its parent test runs it");
-}
 
 static void *ret_arg(void *arg) { return arg; }
 
@@ -60,32 +28,6 @@ static void *gated(void *arg)
 {
     wait_gate();
     return arg;
-}
-
-static struct timespec rt_in(long ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
-static struct timespec clock_in(clockid_t c, long ms)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
 }
 
 static int ts_cmp(const struct timespec *a, const struct timespec *b)
@@ -782,7 +724,7 @@ WT_TEST(timedjoin)
     atomic_store(&gate, 0);
     WT_OK(pthread_create(&t, NULL, gated, (void *)11));
     /* times out: not before the time given */
-    struct timespec ts = rt_in(50);
+    struct timespec ts = in_ms(CLOCK_REALTIME, 50);
     WT_ERR(pthread_timedjoin_np(t, &r, &ts), ETIMEDOUT);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -792,14 +734,14 @@ WT_TEST(timedjoin)
     ts.tv_sec -= 10;
     WT_ERR(pthread_timedjoin_np(t, &r, &ts), ETIMEDOUT);
     /* bad timespecs */
-    ts = rt_in(1000);
+    ts = in_ms(CLOCK_REALTIME, 1000);
     ts.tv_nsec = 1000000000L;
     WT_ERR(pthread_timedjoin_np(t, &r, &ts), EINVAL);
     ts.tv_nsec = -1;
     WT_ERR(pthread_timedjoin_np(t, &r, &ts), EINVAL);
     /* the thread is still joinable after those */
     atomic_store(&gate, 1);
-    ts = rt_in(30000);
+    ts = in_ms(CLOCK_REALTIME, 30000);
     WT_OK(pthread_timedjoin_np(t, &r, &ts));
     WT_PTR_EQ(r, (void *)11);
     WT_ERR(pthread_timedjoin_np(t, &r, &ts), ESRCH);
@@ -824,14 +766,14 @@ WT_TEST(clockjoin)
     WT_OK(pthread_create(&t, NULL, gated, (void *)21));
     static const clockid_t clocks[] = {CLOCK_MONOTONIC, CLOCK_REALTIME};
     for (int i = 0; i < 2; i++) {
-        struct timespec ts = clock_in(clocks[i], 30), now;
+        struct timespec ts = in_ms(clocks[i], 30), now;
         WT_ERR(pthread_clockjoin_np(t, &r, clocks[i], &ts), ETIMEDOUT);
         clock_gettime(clocks[i], &now);
         WT_ASSERTF(ts_cmp(&now, &ts) >= 0, "clock %d: returned at %ld.%09ld, deadline %ld.%09ld",
                    (int)clocks[i], (long)now.tv_sec, now.tv_nsec, (long)ts.tv_sec, ts.tv_nsec);
     }
     /* bad clocks, bad timespecs */
-    struct timespec ts = clock_in(CLOCK_MONOTONIC, 1000);
+    struct timespec ts = in_ms(CLOCK_MONOTONIC, 1000);
     WT_ERR(pthread_clockjoin_np(t, &r, (clockid_t)12345, &ts), EINVAL);
     WT_ERR(pthread_clockjoin_np(t, &r, (clockid_t)-1, &ts), EINVAL);
     WT_ERR(pthread_clockjoin_np(t, &r, CLOCK_THREAD_CPUTIME_ID, &ts), EINVAL);
@@ -842,7 +784,7 @@ WT_TEST(clockjoin)
     WT_ERR(pthread_clockjoin_np(t, &r, CLOCK_MONOTONIC, &ts), EINVAL);
     /* success before the deadline */
     atomic_store(&gate, 1);
-    ts = clock_in(CLOCK_MONOTONIC, 30000);
+    ts = in_ms(CLOCK_MONOTONIC, 30000);
     WT_OK(pthread_clockjoin_np(t, &r, CLOCK_MONOTONIC, &ts));
     WT_PTR_EQ(r, (void *)21);
     WT_ERR(pthread_clockjoin_np(t, &r, CLOCK_MONOTONIC, &ts), ESRCH);
@@ -854,7 +796,7 @@ static pthread_t timed_target;
 static void *timed_joiner(void *arg)
 {
     (void)arg;
-    struct timespec ts = rt_in(20);
+    struct timespec ts = in_ms(CLOCK_REALTIME, 20);
     return (void *)(intptr_t)pthread_timedjoin_np(timed_target, NULL, &ts);
 }
 
