@@ -30,12 +30,20 @@ typedef struct weft_config {
     int nvcpus;            /* WEFT_VCPUS: online CPUs */
     long guard_pages;      /* WEFT_GUARD_PAGES: vm.max_map_count / 4; -1: none */
     int deadlock;          /* WEFT_DEADLOCK=abort|report|ignore: abort */
-    int reserved[8];
+    int tls;               /* what WEFT_TLS_DEFAULT means (weft/thread.h):
+                              WEFT_TLS=own|shared: shared in libweft, own in
+                              libweft-pthread (when supported) */
+    int reserved[7];
 } weft_config_t;
 
 /* Start the runtime with cfg (NULL: defaults). Optional: the first weft
- * call starts it with defaults. EBUSY: already started. EINVAL: bad value. */
+ * call starts it with defaults. EBUSY: already started. EINVAL: bad value.
+ * ENOTSUP: cfg->tls is WEFT_TLS_OWN and this process cannot have it
+ * (weft_tls_supported). */
 int weft_init(const weft_config_t *cfg);
+/* 1 if weft threads can have TLS of their own here (glibc 2.36 on x86_64,
+ * not under ThreadSanitizer), else 0. Starts the runtime. */
+int weft_tls_supported(void);
 /* Number of vCPUs (starts the runtime). */
 int weft_vcpu_count(void);
 /* The vCPU the caller runs on, or -1 for a bound (adopted host) thread. */

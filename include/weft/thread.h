@@ -71,10 +71,26 @@ int weft_attr_setname(weft_attr_t *attr, const char *name);
 int weft_attr_setnewgroup(weft_attr_t *attr, int newgroup);
 int weft_attr_getnewgroup(const weft_attr_t *attr, int *newgroup);
 
+/* Thread-local storage (docs/tls.md).
+ * WEFT_TLS_OWN: the thread has a TLS block and C library thread control
+ *   block of its own, installed at every switch to it: __thread and C++
+ *   thread_local variables, errno, the locale and libc's per-thread caches
+ *   stay with it across switches and vCPUs. Costs ~4 KiB per thread
+ *   (kept with its record for the next thread) and a few ns per switch.
+ * WEFT_TLS_SHARED: it uses the TLS of the vCPU that runs it; a switch
+ *   saves and restores errno only.
+ * WEFT_TLS_DEFAULT: the program's choice (weft_config_t.tls). */
+#define WEFT_TLS_DEFAULT 0
+#define WEFT_TLS_SHARED 1
+#define WEFT_TLS_OWN 2
+int weft_attr_settls(weft_attr_t *attr, int mode);
+int weft_attr_gettls(const weft_attr_t *attr, int *mode);
+
 /* Create a thread running fn(arg). attr may be NULL. Never switches; the
  * new thread is queued on the creator's vCPU.
  * EAGAIN: the group's live-thread limit or memory for a stack is exhausted.
- * EINVAL: bad attribute or fn == NULL. */
+ * EINVAL: bad attribute or fn == NULL. ENOTSUP: WEFT_TLS_OWN asked for
+ * where weft_tls_supported() is 0. */
 int weft_create(weft_t *thread, const weft_attr_t *attr,
                 void *(*fn)(void *), void *arg);
 /* Wait for a joinable thread to end; *result gets its return value

@@ -135,3 +135,23 @@ int weft_attr_getnewgroup(const weft_attr_t *a, int *newgroup)
     *newgroup = !!(a->flags & WF_ATTR_NEWGROUP);
     return 0;
 }
+
+int weft_attr_settls(weft_attr_t *a, int mode)
+{
+    if (!wf_attr_valid(a) || mode < WEFT_TLS_DEFAULT || mode > WEFT_TLS_OWN)
+        return EINVAL;
+    a->flags &= ~(WF_ATTR_TLS_SHARED | WF_ATTR_TLS_OWN | WF_ATTR_TLS_ADOPT);
+    if (mode == WEFT_TLS_SHARED)
+        a->flags |= WF_ATTR_TLS_SHARED;
+    else if (mode == WEFT_TLS_OWN)
+        a->flags |= WF_ATTR_TLS_OWN;
+    return 0;
+}
+
+int weft_attr_gettls(const weft_attr_t *a, int *mode)
+{
+    if (!wf_attr_valid(a) || !mode)
+        return EINVAL;
+    *mode = wf_attr_tls(a);
+    return 0;
+}

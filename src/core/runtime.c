@@ -9,12 +9,14 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "core/group.h"
 #include "core/intr.h"
 #include "core/runtime.h"
 #include "core/sanitizer.h"
 #include "sync/key.h"
 #include "core/sched.h"
+#include "core/tls.h"
 #include "debug/debug.h"
 #include "host/host.h"
 #include "host/sys.h"
@@ -52,7 +54,8 @@ static int env_deadlock(int dflt)
 static int config_valid(const weft_config_t *c)
 {
     return c->nvcpus >= 0 && c->nvcpus <= 1024 && c->guard_pages >= -1 &&
-           c->deadlock >= WEFT_DEADLOCK_ABORT && c->deadlock <= WEFT_DEADLOCK_IGNORE;
+           c->deadlock >= WEFT_DEADLOCK_ABORT && c->deadlock <= WEFT_DEADLOCK_IGNORE &&
+           c->tls >= WEFT_TLS_DEFAULT && c->tls <= WEFT_TLS_OWN;
 }
 
 /* A record for a runtime context that runs on a host stack. */
@@ -79,6 +82,8 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->stack.guarded = 0;
     t->stack.vg_id = 0;
     t->host_tid = wf_host_tid();
+    t->tls = NULL; /* it runs with its host thread's */
+    t->tls_adopted = 0;
     snprintf(t->name, WEFT_NAME_MAX, "%s", name);
     t->named = 1;
     wf_san_thread_host(t);
@@ -103,6 +108,7 @@ static void *vcpu_main(void *arg)
     wf_host_fault_thread_init();
     v->errno_ptr = &errno;
     v->host_tid = wf_host_tid();
+    v->host_tp = v->cur_tp = wf_arch_tp();
     struct wf_thread *idle = host_record(wf_rt.group0, WF_TF_DAEMON | WF_TF_IDLE, name);
     idle->vcpu = v;
     v->idle = idle;
@@ -120,11 +126,13 @@ static void on_fault(void *addr)
         wf_stack_overflow(t, "it ran into the guard page below its stack");
 }
 
-static void start(const weft_config_t *cfg)
+static int start(const weft_config_t *cfg)
 {
     weft_config_t c = {0};
     if (cfg)
         c = *cfg;
+    if (wf_tls_init(c.tls))
+        return ENOTSUP;
     if (!c.nvcpus)
         c.nvcpus = (int)env_long("WEFT_VCPUS", wf_host_ncpus());
     if (c.nvcpus < 1)
@@ -174,6 +182,8 @@ static void start(const weft_config_t *cfg)
     atomic_store(&wf_rt.tsan_threads, extra > 0 ? (int)extra : 0);
 #endif
     wf_debug_start(); /* WEFT_SIGQUIT_DUMP, WEFT_DUMP_AT_EXIT (src/debug) */
+    wf_tls_after_start();
+    return 0;
 }
 
 int weft_init(const weft_config_t *cfg)
@@ -183,7 +193,10 @@ int weft_init(const weft_config_t *cfg)
     int expect = 0;
     if (!atomic_compare_exchange_strong(&wf_rt.started, &expect, 1))
         return EBUSY;
-    start(cfg);
+    if (start(cfg)) {
+        atomic_store(&wf_rt.started, 0);
+        return ENOTSUP;
+    }
     atomic_store_explicit(&wf_rt.started, 2, memory_order_release);
     return 0;
 }

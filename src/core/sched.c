@@ -80,6 +80,7 @@
 #include "core/sanitizer.h"
 #include "core/sched.h"
 #include "core/group.h"
+#include "core/tls.h"
 #include "core/waitq.h"
 #include "debug/trace.h"
 #include "host/host.h"
@@ -107,7 +108,8 @@ static void after_switch(struct wf_thread *self)
 {
     wf_san_after(self);
     struct wf_vcpu *v = self->vcpu;
-    *v->errno_ptr = self->saved_errno;
+    if (!self->tls)
+        *v->errno_ptr = self->saved_errno;
     struct wf_thread *dead = v->dead;
     struct wf_stack dead_stack;
     int dead_detached = 0;
@@ -145,7 +147,8 @@ static void after_switch(struct wf_thread *self)
 static void switch_to(struct wf_vcpu *v, struct wf_thread *self,
                       struct wf_thread *next, int dying)
 {
-    self->saved_errno = *v->errno_ptr;
+    if (!self->tls)
+        self->saved_errno = *v->errno_ptr;
     if (__builtin_expect(!wf_stack_intact(&self->stack), 0))
         wf_stack_overflow(self, "the canary at its stack's end was overwritten");
     if (next->in_expired) { /* a fresh timeslice after the expired array */
@@ -153,13 +156,20 @@ static void switch_to(struct wf_vcpu *v, struct wf_thread *self,
         next->slice_start = jiffies();
     }
     v->current = next;
-    wf_tls_self = next;
     next->vcpu = v;
     atomic_store_explicit(&next->state, WF_RUNNING, memory_order_relaxed);
     count(&v->nswitches);
     if (wf_trace_enabled())
         wf_trace_switch(v, self, next, dying);
     wf_san_before(self, next, dying);
+    /* Last before the jump, so that everything above ran with self's TLS;
+     * wf_tls_self is written after, into the block next will run with. */
+    void *tp = next->tls ? next->tls : v->host_tp;
+    if (tp != v->cur_tp) {
+        v->cur_tp = tp;
+        wf_arch_set_tp(tp);
+    }
+    wf_tls_self = next;
     wf_arch_switch(&self->sp, next->sp);
     after_switch(self);
 }
@@ -168,6 +178,8 @@ _Noreturn void wf_thread_entry(void)
 {
     struct wf_thread *self = wf_tls_self;
     after_switch(self);
+    if (self->tls)
+        wf_tls_thread_start(self);
     if (__builtin_expect(wf_intr_any(self), 0))
         wf_safe_point(0); /* suspended before it ever ran */
     weft_exit(self->fn(self->arg));

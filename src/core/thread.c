@@ -17,6 +17,7 @@
 #include "core/runtime.h"
 #include "core/sanitizer.h"
 #include "core/sched.h"
+#include "core/tls.h"
 #include "core/waitq.h"
 #include "sync/key.h"
 #include "host/host.h"
@@ -164,6 +165,13 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->named = attr && attr->name[0];
     if (t->named)
         memcpy(t->name, attr->name, WEFT_NAME_MAX);
+    void *adopt = attr && (attr->flags & WF_ATTR_TLS_ADOPT) ? (void *)(uintptr_t)attr->reserved[0] : NULL;
+    if ((rc = wf_tls_prepare(t, wf_attr_tls(attr), adopt))) {
+        wf_stack_free(&t->stack);
+        wf_slot_free(t);
+        wf_group_leave(g);
+        return rc;
+    }
     t->sp = wf_arch_frame_init(t->stack.lo + t->stack.size);
     wf_san_thread_new(t);
     *out = wf_handle(t);
@@ -294,6 +302,8 @@ _Noreturn void weft_exit(void *result)
 {
     struct wf_thread *self = wf_self();
     wf_intr_exit(self); /* cleanup handlers first, then key destructors */
+    if (self->tls)
+        wf_tls_thread_exit(self); /* thread_local destructors, as glibc: before keys */
     wf_keys_exit(self);
     wf_posix_exit(self);
     if (self->flags & WF_TF_BOUND)

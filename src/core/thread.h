@@ -115,6 +115,15 @@ struct wf_thread {
      * tells a stale record by its thread id). */
     void *_Atomic posix;
 
+    /* Thread-local storage (tls.c). tls: the thread pointer it runs with,
+     * NULL to use its vCPU's (WEFT_TLS_SHARED); fixed while the thread
+     * lives. tls_block: a block of its own, kept with the slot for every
+     * later thread in it. tls_adopted: tls is not tls_block but a TCB the
+     * thread took over (libweft-pthread's main). */
+    void *tls;
+    void *tls_block;
+    uint8_t tls_adopted;
+
     /* Sanitizer fiber state (unused otherwise). */
     void *asan_fake_stack;
     void *tsan_fiber;

@@ -21,6 +21,8 @@ struct wf_vcpu {
     wf_spinlock_t *unlock_rq;       /* this vCPU's rq lock, held across the switch */
     struct wf_thread *dead;         /* exited thread to reap */
     int *errno_ptr;                 /* this host thread's errno */
+    void *host_tp;                  /* this host thread's own thread pointer */
+    void *cur_tp;                   /* the thread pointer installed now */
     struct wf_thread *slot_cache;   /* free thread records */
     unsigned nslot_cache;
     void *stack_cache;              /* free pooled stacks (stack.c) */

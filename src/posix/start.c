@@ -25,7 +25,9 @@
 #include <sys/resource.h>
 
 #include "core/futex.h"
+#include "core/attr.h"
 #include "core/runtime.h"
+#include "core/tls.h"
 #include "host/real.h"
 #include "posix/posix.h"
 #include "weft/runtime.h"
@@ -111,6 +113,12 @@ static int weft_main(int argc, char **argv, char **envp)
     weft_attr_setname(&a, "main");
     /* Named first, so that no dump ever shows two "main"s. */
     weft_setname(weft_self(), "host-main");
+    /* main keeps the TLS that the program's constructors and glibc set up
+     * for it (errno, the locale, thread_local objects and their
+     * destructors, which exit runs); this host thread moves to a new one. */
+    void *tp = wf_tls_default == WEFT_TLS_OWN ? wf_tls_host_detach() : NULL;
+    if (tp)
+        wf_attr_adopt_tls(&a, tp);
     weft_t t;
     if (weft_create(&t, &a, main_thread, NULL)) {
         fprintf(stderr, "weft: cannot start main as a weft thread; it runs on its host thread\n");

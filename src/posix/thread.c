@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/runtime.h"
+#include "core/tls.h"
 #include "posix/attr.h"
 #include "posix/posix.h"
 #include "sync/deadline.h"
@@ -157,6 +158,11 @@ static int create_with(pthread_t *out, const struct wp_attr *a, void *(*fn)(void
     *out = (pthread_t)t;
     return 0;
 }
+
+/* Threads of the drop-in library get TLS of their own unless WEFT_TLS says
+ * otherwise (core/tls.h): without it, __thread variables and errno would
+ * be shared by every thread that runs on the same vCPU. */
+const char wf_tls_builtin_own = 1;
 
 WP_EXPORT int pthread_create(pthread_t *out, const pthread_attr_t *attr, void *(*fn)(void *),
                              void *arg)

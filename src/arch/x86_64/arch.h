@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "arch/x86_64/tp.h"
+
 #define WF_FRAME_WORDS 8
 #define WF_FRAME_RIP 7
 #define WF_FRAME_RBP 6
