@@ -104,7 +104,7 @@ int weft_join(weft_t thread, void **result);
 int weft_detach(weft_t thread);
 /* End the calling thread with result, after its cleanup handlers and key
  * destructors. From a bound thread: pthread_exit after them. */
-_Noreturn void weft_exit(void *result);
+__attribute__((__noreturn__)) void weft_exit(void *result); /* C and C++ */
 /* The calling thread's handle (adopts a foreign host thread). */
 weft_t weft_self(void);
 /* Nonzero when both handles name the same thread. */

@@ -328,3 +328,33 @@ void *wf_tls_host_detach(void)
     libc_thread_init(tp);
     return old;
 }
+
+/* Not inlined or analysed: glibc declares __errno_location const, so the
+ * compiler could reuse one thread's errno address for another's. */
+static __attribute__((noipa)) int *errno_here(void)
+{
+    return &errno;
+}
+
+void *wf_tls_enter_host(void)
+{
+    struct wf_thread *self = wf_tls_self;
+    if (!self || !self->tls || !self->vcpu || (self->flags & WF_TF_BOUND))
+        return NULL;
+    struct wf_vcpu *v = self->vcpu;
+    v->cur_tp = v->host_tp;
+    wf_arch_set_tp(v->host_tp);
+    wf_tls_self = self;
+    return self->tls;
+}
+
+void wf_tls_leave_host(void *tp)
+{
+    if (!tp)
+        return;
+    int e = *errno_here();
+    struct wf_thread *self = wf_tls_self;
+    self->vcpu->cur_tp = tp;
+    wf_arch_set_tp(tp);
+    *errno_here() = e;
+}

@@ -39,6 +39,13 @@ void *wf_tls_host_detach(void);
  * with the thread pointer glibc knows for the host thread it lands on. */
 void wf_tls_after_start(void);
 
+/* Run a stretch of code with the vCPU's own thread pointer (for glibc
+ * calls that must see the host thread as the caller; posix/setxid.c).
+ * The caller must not switch in between. enter returns what leave needs
+ * (NULL: nothing changed); errno set in between carries over. */
+void *wf_tls_enter_host(void);
+void wf_tls_leave_host(void *tp);
+
 /* libweft-pthread's first host thread and the block it gave main
  * (wf_tls_host_detach), for the set*id handler (tls_setxid.c). */
 extern void *wf_tls_host_main_tp;
