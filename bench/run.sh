@@ -21,7 +21,7 @@
 # ../shared/peers/README.md). The tables are computed from $OUT only: the
 # medians (table.awk, copied from the peers) and the target ratios
 # (targets.awk). Re-print them from a saved file with
-#   awk -v impls="weft weft-pthread asm boost pth nptl go-p1 go-p2" -f bench/table.awk FILE
+#   awk -v impls="weft weft-tls weft-pthread asm boost pth nptl go-p1 go-p2" -f bench/table.awk FILE
 #   awk -f bench/targets.awk FILE
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +34,7 @@ JOB_TIMEOUT=${JOB_TIMEOUT:-120}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/peers}
 OUT=${OUT:-$ROOT/bench/results/latest.txt}
-IMPLS="weft weft-pthread asm boost pth nptl go-p1 go-p2"
+IMPLS="weft weft-tls weft-pthread asm boost pth nptl go-p1 go-p2"
 
 # ---- build ----
 [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD_DIR" >&2
@@ -50,24 +50,26 @@ else
 fi
 # The NPTL benchmark binary, unmodified, on libweft-pthread (issue 4).
 D="$ROOT/bench/dropin.sh $BUILD_DIR/libweft-pthread.so $P/nptl"
+# weft with TLS of its own for every thread (issue 8).
+T="env WEFT_TLS=own $W"
 G1="env GOMAXPROCS=1 $P/gobench"
 G2="env GOMAXPROCS=2 $P/gobench"
 
 # ---- jobs: weft next to the peers, bench by bench ----
 # Row order in the table follows the first appearance of each bench here.
 JOBS=(
-    "$W switch" "$P/asm_switch switch" "$P/boost switch" "$P/pth switch" "$P/nptl switch" "$G1 switch"
+    "$W switch" "$T switch" "$P/asm_switch switch" "$P/boost switch" "$P/pth switch" "$P/nptl switch" "$G1 switch"
     "$P/nptl switch_yield"
-    "$W create_join" "$D create_join" "$P/pth create_join" "$P/nptl create_join" "$G1 create_join" "$G2 create_join"
+    "$W create_join" "$T create_join" "$D create_join" "$P/pth create_join" "$P/nptl create_join" "$G1 create_join" "$G2 create_join"
     "$W create_join_batch" "$D create_join_batch" "$P/pth create_join_batch" "$P/nptl create_join_batch"
     "$G1 create_join_batch" "$G2 create_join_batch"
-    "$W pingpong" "$D pingpong" "$P/pth pingpong" "$P/nptl pingpong" "$G1 pingpong" "$G2 pingpong"
+    "$W pingpong" "$T pingpong" "$D pingpong" "$P/pth pingpong" "$P/nptl pingpong" "$G1 pingpong" "$G2 pingpong"
     "$P/nptl pingpong_cpu0"
     "$W mutex 4" "$D mutex 4" "$P/pth mutex 4" "$P/nptl mutex 4" "$G1 mutex 4" "$G2 mutex 4"
     "$W mutex 64" "$D mutex 64" "$P/pth mutex 64" "$P/nptl mutex 64" "$G1 mutex 64" "$G2 mutex 64"
     "$W many 2000" "$P/pth many 2000" "$P/nptl many 2000" "$G1 many 2000" "$G2 many 2000"
     "$W many 10000" "$D many 10000" "$P/nptl many 10000" "$G1 many 10000" "$G2 many 10000"
-    "$W many 100000" "$W many_small 100000" "$D many 100000" "$P/nptl many 100000" "$G1 many 100000" "$G2 many 100000"
+    "$W many 100000" "$T many 100000" "$W many_small 100000" "$D many 100000" "$P/nptl many 100000" "$G1 many 100000" "$G2 many 100000"
     "$W spawn_tree 15" "$P/pth spawn_tree 15" "$P/nptl spawn_tree 15" "$G1 spawn_tree 15" "$G2 spawn_tree 15"
     "$W spawn_tree 20" "$D spawn_tree 20" "$P/pth spawn_tree 20" "$P/nptl spawn_tree 20" "$G1 spawn_tree 20" "$G2 spawn_tree 20"
     "$W spawn_tree 25" "$G1 spawn_tree 25" "$G2 spawn_tree 25"
@@ -78,6 +80,7 @@ impl_of() { # the impl= a job prints
     case "$1" in
     "$W "*) echo weft ;;
     "$D "*) echo weft-pthread ;;
+    "$T "*) echo weft-tls ;;
     *GOMAXPROCS=*) local g=${1#*GOMAXPROCS=}; echo "go-p${g%% *}" ;;
     */asm_switch*) echo asm ;;
     *) local b=${1%% *}; echo "${b##*/}" ;;

@@ -162,6 +162,18 @@ END {
         row(dropin[i] ": weft-pthread (drop-in) / weft", x, "<=", 1.5, "x", missing, "")
     }
 
+    # issue 8: TLS of its own for every thread, against shared TLS.
+    x = ratio("switch", "weft-tls", "switch", "weft")
+    row("switch: weft-tls (own TLS) / weft", x, "<=", 1.3, "x", missing, swnote)
+    x = figure("rss", "many_100k", "weft-tls")
+    y = figure("rss", "many_100k", "weft")
+    if (x == "")
+        missing = why_missing("many_100k", "weft-tls")
+    else if (y == "")
+        missing = why_missing("many_100k", "weft")
+    row("many_100k: RSS per thread, weft-tls - weft (own TLS's cost)",
+        (x == "" || y == "") ? "" : x - y, "<=", 8, "KiB", missing, "")
+
     printf "\n%d met, %d missed, %d without data.", met, missed, nodata
     if (frac != "")
         printf " weft switch_frac = %s.", frac

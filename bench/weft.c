@@ -11,6 +11,9 @@
  *   many_small <K>      the same with 2 KiB small stacks (weft_attr_setsmallstack)
  *   spawn_tree <n>      fib(n), each call spawns a thread for fib(n-1)
  *
+ * WEFT_TLS=own: every thread with TLS of its own (result lines say
+ * impl=weft-tls); the default is libweft's, shared TLS.
+ *
  * Every bench body runs in a weft thread: main only creates that thread and
  * joins it. Main is a bound (adopted host) thread whose blocking costs a
  * futex, which is not what is measured. The runtime gets the default number
@@ -31,7 +34,9 @@
 #include <stdint.h>
 #include <weft.h>
 
-#define IMPL "weft"
+/* impl= on the result lines: "weft-tls" when every thread has TLS of its
+ * own (WEFT_TLS=own in the environment; the runtime reads it too). */
+static const char *IMPL = "weft";
 
 /* Timed loops run at least this long (the peers' spawn_tree rule). */
 #define BENCH_MIN_NS 200e6
@@ -413,6 +418,9 @@ int main(int argc, char **argv)
     if (!known || (!strcmp(job.bench, "spawn_tree") && job.p > 60))
         DIE_USAGE(argv[0]);
 
+    const char *tls = getenv("WEFT_TLS");
+    if (tls && (!strcmp(tls, "own") || !strcmp(tls, "1")))
+        IMPL = "weft-tls";
     weft_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
     if (!strcmp(job.bench, "switch"))

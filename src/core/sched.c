@@ -169,6 +169,10 @@ static void switch_to(struct wf_vcpu *v, struct wf_thread *self,
         v->cur_tp = tp;
         wf_arch_set_tp(tp);
     }
+#ifdef WF_ASAN
+    if (next->tls)
+        wf_tls_asan_switch(next, v);
+#endif
     wf_tls_self = next;
     wf_arch_switch(&self->sp, next->sp);
     after_switch(self);

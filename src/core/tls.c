@@ -358,3 +358,11 @@ void wf_tls_leave_host(void *tp)
     wf_arch_set_tp(tp);
     *errno_here() = e;
 }
+
+#ifdef WF_ASAN
+void wf_tls_asan_switch(struct wf_thread *next, struct wf_vcpu *v)
+{
+    if (!next->tls_adopted)
+        AT(next->tls, GL_TID, int) = v->host_tid;
+}
+#endif

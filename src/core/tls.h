@@ -3,6 +3,7 @@
 #define WF_TLS_H
 
 struct wf_thread;
+struct wf_vcpu;
 
 /* Defined (as anything) by libweft-pthread: WEFT_TLS_DEFAULT means own TLS
  * there unless WEFT_TLS says otherwise. A weak reference, so plain libweft
@@ -28,6 +29,14 @@ int wf_tls_prepare(struct wf_thread *t, int mode, void *adopt);
  * when it ends (before the key destructors, as glibc orders them). */
 void wf_tls_thread_start(struct wf_thread *self);
 void wf_tls_thread_exit(struct wf_thread *self);
+
+#ifdef WF_ASAN
+/* AddressSanitizer does not know weft threads with their own TLS (it keeps
+ * its thread in a glibc key of the TCB) and asks glibc for the bounds of
+ * their stacks, which takes a kernel tid that sched_getaffinity accepts:
+ * in ASan builds the TCB carries its vCPU's (tls.c). */
+void wf_tls_asan_switch(struct wf_thread *next, struct wf_vcpu *v);
+#endif
 
 /* libweft-pthread's main: move the calling host thread onto a new TCB and
  * return the one it had, for main's weft thread to adopt. NULL if own TLS
