@@ -643,7 +643,8 @@ WT_TEST(small_stack)
 /* weft saves and restores errno at every switch. glibc declares
  * __errno_location const, so a compiler may keep errno's address across
  * weft_yield; after a migration to another vCPU that address is the old
- * host thread's errno (per-thread TLS is a later issue; README). So this
+ * host thread's errno (unless the thread has TLS of its own, docs/tls.md,
+ * which these do not: libweft's default is shared TLS). So this
  * test asks for the address afresh, through a volatile function pointer the
  * compiler cannot fold, and checks the value weft keeps per thread. */
 static int *(*volatile errno_loc)(void) = __errno_location;
