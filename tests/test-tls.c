@@ -351,6 +351,47 @@ WT_TEST(cached_thread_pointer_shared_control)
     WT_GT(run_cached(&a, &moved), 0);
 }
 
+/* ---- threads of both modes side by side ---- */
+
+static void *mixed_fn(void *arg)
+{
+    int id = (int)(uintptr_t)arg;
+    int own = id % 2;
+    if (own && tv_init != 7)
+        return (void *)1;
+    if (own)
+        tv_init = id;
+    errno = id;
+    for (int i = 0; i < 2000; i++) {
+        weft_yield();
+        if (errno != id || (own && tv_init != id))
+            return (void *)2;
+    }
+    return NULL;
+}
+
+/* Own and shared threads switching straight to each other on one vCPU:
+ * the switch installs and restores the vCPU's pointer as needed, errno is
+ * kept for both kinds, and the sanitizers' fiber bookkeeping stays paired. */
+WT_TEST(mixed_modes_1vcpu)
+{
+    wt_start(1, WEFT_DEADLOCK_ABORT);
+    need_own_tls();
+    enum { N = 16 };
+    weft_t t[N];
+    for (int i = 0; i < N; i++) {
+        weft_attr_t a;
+        WT_OK(weft_attr_init(&a));
+        WT_OK(weft_attr_settls(&a, i % 2 ? WEFT_TLS_OWN : WEFT_TLS_SHARED));
+        WT_OK(weft_create(&t[i], &a, mixed_fn, (void *)(uintptr_t)(100 + i)));
+    }
+    for (int i = 0; i < N; i++) {
+        void *r;
+        WT_OK(weft_join(t[i], &r));
+        WT_PTR_EQ(r, NULL);
+    }
+}
+
 /* ---- a module loaded with dlopen ---- */
 
 struct module {
@@ -571,6 +612,7 @@ WT_MAIN(WT_ENTRY(attr_errors, 0, 30),
         WT_ENTRY(values_10k, 0, 180),
         WT_ENTRY(values_4vcpus, WT_FRESH, 120),
         WT_ENTRY(errno_1vcpu, WT_FRESH, 60),
+        WT_ENTRY(mixed_modes_1vcpu, WT_FRESH, 60),
         WT_ENTRY(cached_thread_pointer, WT_FRESH, 60),
         WT_ENTRY(cached_thread_pointer_shared_control, WT_FRESH, 60),
         WT_ENTRY(dlopen_module, WT_FRESH, 60),

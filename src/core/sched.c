@@ -102,12 +102,45 @@ static inline uint32_t jiffies(void)
     return atomic_load_explicit(&wf_rt.jiffies, memory_order_relaxed);
 }
 
+/* The sanitizers' fiber calls act on the host thread's sanitizer state,
+ * which AddressSanitizer finds through the TLS (a glibc key in the TCB):
+ * around them, a thread with TLS of its own gives the vCPU's pointer back.
+ * ThreadSanitizer builds have no own TLS (tls.c). */
+static inline void san_before(struct wf_vcpu *v, struct wf_thread *self,
+                              struct wf_thread *next, int dying)
+{
+#ifdef WF_ASAN
+    if (v->cur_tp != v->host_tp) {
+        v->cur_tp = v->host_tp;
+        wf_arch_set_tp(v->host_tp);
+    }
+#else
+    (void)v;
+#endif
+    wf_san_before(self, next, dying);
+}
+
+static inline void san_after(struct wf_vcpu *v, struct wf_thread *self)
+{
+#ifdef WF_ASAN
+    if (self->tls) {
+        wf_arch_set_tp(v->host_tp);
+        wf_san_after(self);
+        wf_arch_set_tp(self->tls);
+        return;
+    }
+#else
+    (void)v;
+#endif
+    wf_san_after(self);
+}
+
 /* Runs on self's stack right after a switch lands there: finish what the
  * previous context left (see THE HAND-OFF PROTOCOL). */
 static void after_switch(struct wf_thread *self)
 {
-    wf_san_after(self);
     struct wf_vcpu *v = self->vcpu;
+    san_after(v, self);
     if (!self->tls)
         *v->errno_ptr = self->saved_errno;
     struct wf_thread *dead = v->dead;
@@ -161,7 +194,7 @@ static void switch_to(struct wf_vcpu *v, struct wf_thread *self,
     count(&v->nswitches);
     if (wf_trace_enabled())
         wf_trace_switch(v, self, next, dying);
-    wf_san_before(self, next, dying);
+    san_before(v, self, next, dying);
     /* Last before the jump, so that everything above ran with self's TLS;
      * wf_tls_self is written after, into the block next will run with. */
     void *tp = next->tls ? next->tls : v->host_tp;
