@@ -352,6 +352,40 @@ WT_TEST(cached_thread_pointer_shared_control)
     WT_GT(run_cached(&a, &moved), 0);
 }
 
+/* ---- dumps say which threads have TLS of their own ---- */
+
+static weft_sem_t dump_sem;
+
+static void *dump_waiter(void *arg)
+{
+    (void)arg;
+    weft_sem_wait(&dump_sem);
+    return NULL;
+}
+
+WT_TEST(dump_marks_own_tls)
+{
+    need_own_tls();
+    WT_OK(weft_sem_init(&dump_sem, 0));
+    weft_attr_t own = own_attr(), shared;
+    WT_OK(weft_attr_init(&shared));
+    WT_OK(weft_attr_settls(&shared, WEFT_TLS_SHARED));
+    WT_OK(weft_attr_setname(&own, "tls-own"));
+    WT_OK(weft_attr_setname(&shared, "tls-shared"));
+    weft_t a, b;
+    WT_OK(weft_create(&a, &own, dump_waiter, NULL));
+    WT_OK(weft_create(&b, &shared, dump_waiter, NULL));
+    WT_WAIT_UNTIL(wt_dump_waiting_on("sem", &dump_sem) == 2, 10);
+    char *d = wt_dump_string();
+    WT_CONTAINS(wt_line_with(d, "tls-own"), "own-tls");
+    WT_NOT_CONTAINS(wt_line_with(d, "tls-shared"), "own-tls");
+    free(d);
+    WT_OK(weft_sem_post(&dump_sem));
+    WT_OK(weft_sem_post(&dump_sem));
+    WT_OK(weft_join(a, NULL));
+    WT_OK(weft_join(b, NULL));
+}
+
 /* ---- threads of both modes side by side ---- */
 
 static void *mixed_fn(void *arg)
@@ -613,6 +647,7 @@ WT_MAIN(WT_ENTRY(attr_errors, 0, 30),
         WT_ENTRY(values_10k, 0, 180),
         WT_ENTRY(values_4vcpus, WT_FRESH, 120),
         WT_ENTRY(errno_1vcpu, WT_FRESH, 60),
+        WT_ENTRY(dump_marks_own_tls, 0, 30),
         WT_ENTRY(mixed_modes_1vcpu, WT_FRESH, 60),
         WT_ENTRY(cached_thread_pointer, WT_FRESH, 60),
         WT_ENTRY(cached_thread_pointer_shared_control, WT_FRESH, 60),

@@ -46,10 +46,10 @@ static void dump_thread(struct wf_thread *t, void *arg)
         snprintf(used, sizeof used, "%zu", (size_t)(t->stack.lo + t->stack.size - (char *)t->sp));
     else
         snprintf(used, sizeof used, "-");
-    fprintf(out, "%8llu  %-15.15s %6llu  %-8s %-22s %-5s %4d  %8s/%-8zu%s\n",
+    fprintf(out, "%8llu  %-15.15s %6llu  %-8s %-22s %-5s %4d  %8s/%-8zu%s%s\n",
             (unsigned long long)t->id, name, (unsigned long long)t->group->gid,
             wf_state_name(s), wchan, vcpu, t->prio, used, t->stack.size,
-            t->detached ? " detached" : "");
+            t->detached ? " detached" : "", t->tls ? " own-tls" : "");
 }
 
 void weft_dump(FILE *out)

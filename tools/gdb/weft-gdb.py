@@ -440,6 +440,8 @@ Reads memory only: works on core files."""
         extra = []
         if w.get(rec, "detached"):
             extra.append("detached")
+        if w.get(rec, "tls"):
+            extra.append("own-tls")
         if flags & w.f_idle:
             extra.append("idle")
         elif flags & w.f_daemon:
