@@ -1,7 +1,8 @@
 // cxx.cpp - C++ thread_local objects on weft threads with TLS of their own:
 // each thread's object is constructed on first use, keeps its value across
 // yields, sleeps and migrations, and is destroyed when its thread ends
-// (weft_exit runs glibc's __call_tls_dtors), once per thread. Prints
+// (weft_exit runs glibc's __call_tls_dtors), once per thread; an exception
+// being handled stays the thread's across a switch. Prints
 // "ok" and exits 0, or says what went wrong and exits 1; exits 77 (skip)
 // where own TLS is unavailable.
 #include <weft.h>
@@ -9,6 +10,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -51,6 +54,20 @@ static void *body(void *arg)
         }
         if (&tracked != mine || tracked.id != id || counter != 6 + i)
             wrong++;
+    }
+    // libstdc++ keeps the exceptions being handled per thread (in TLS):
+    // switch inside a handler, then rethrow and catch again.
+    try {
+        throw std::runtime_error(tracked.name);
+    } catch (const std::exception &) {
+        weft_yield();
+        weft_sleep(1000);
+        try {
+            throw; // the current exception: this thread's, on any vCPU
+        } catch (const std::runtime_error &e) {
+            if (e.what() != tracked.name || std::uncaught_exceptions() != 0)
+                wrong++;
+        }
     }
     return nullptr;
 }
