@@ -242,6 +242,19 @@ WT_TEST(values_4vcpus)
     run_values((int)wt_scaled(2000), &a);
 }
 
+/* The same where the thread pointer is written with arch_prctl (machines
+ * without FSGSBASE, and valgrind): WEFT_FSGSBASE=0 makes weft use it. */
+WT_TEST(values_arch_prctl)
+{
+    setenv("WEFT_FSGSBASE", "0", 1);
+    wt_start(2, WEFT_DEADLOCK_ABORT);
+    need_own_tls();
+    rounds_knob = 30;
+    weft_attr_t a = own_attr();
+    run_values((int)wt_scaled(1000), &a);
+    run_values((int)wt_scaled(1000), &a);
+}
+
 /* ---- errno ---- */
 
 static atomic_int errno_go;
@@ -646,6 +659,7 @@ WT_MAIN(WT_ENTRY(attr_errors, 0, 30),
         WT_ENTRY(create_unsupported, 0, 30),
         WT_ENTRY(values_10k, 0, 180),
         WT_ENTRY(values_4vcpus, WT_FRESH, 120),
+        WT_ENTRY(values_arch_prctl, WT_FRESH, 60),
         WT_ENTRY(errno_1vcpu, WT_FRESH, 60),
         WT_ENTRY(dump_marks_own_tls, 0, 30),
         WT_ENTRY(mixed_modes_1vcpu, WT_FRESH, 60),

@@ -4,9 +4,11 @@
  * emulator can still pass the bit through and then fault on the
  * instruction (valgrind 3.19 does), so the first wrfsbase runs under a
  * SIGILL handler that falls back to arch_prctl. The probe writes the value
- * the register already holds, so either outcome leaves it unchanged. */
+ * the register already holds, so either outcome leaves it unchanged.
+ * WEFT_FSGSBASE=0 in the environment forces arch_prctl (to test it). */
 #include <setjmp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 
@@ -28,7 +30,8 @@ static void on_sigill(int sig)
 
 int wf_arch_tp_probe(void)
 {
-    if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
+    const char *env = getenv("WEFT_FSGSBASE");
+    if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) || (env && !strcmp(env, "0")))
         return wf_arch_fsgsbase = 0;
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
