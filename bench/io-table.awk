@@ -47,11 +47,16 @@ function ratio_row(w, peer, c, goal,    a, b, x, status) {
         printf "| %s / %s, %s conns | %.2fx | – | (no goal) |\n", w, peer, c, x
         return
     }
-    status = (x >= goal) ? "met" : "MISSED"
+    # As in targets.awk: a ratio reached with errors, or while newcomers
+    # wait (the rate of a few connections served), is not met.
+    note = ""
     if (errs[w SUBSEP c] > 0)
-        status = status " (" w " had " errs[w SUBSEP c] " errors)"
+        note = w " had " errs[w SUBSEP c] " errors"
     if (probe[w SUBSEP c] == "timeout")
-        status = status " (" w " left a new connection unanswered)"
+        note = (note == "" ? "" : note "; ") w " left a new connection unanswered"
+    status = (x >= goal && note == "") ? "met" : "MISSED"
+    if (note != "")
+        status = status " (" note ")"
     printf "| %s / %s, %s conns | %.2fx | >= %sx | %s |\n", w, peer, c, x, goal, status
 }
 
