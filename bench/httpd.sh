@@ -195,6 +195,7 @@ needs() { # the tools an impl needs, as named in $missing
 start_server() {
     local cmd out=$WORK/server.out
     cmd=$(server_cmd "$1")
+    rm -f "$out" # not the previous server's port: the new one truncates it only once started
     # shellcheck disable=SC2086 # a plain command line: split on purpose
     $cmd >"$out" 2>&1 &
     pid=$!
@@ -203,7 +204,7 @@ start_server() {
         if [ "$1" = nginx ]; then
             port=$(sed -n 's/.*listen 127.0.0.1:\([0-9]*\);/\1/p' "$WORK/nginx/nginx.conf")
         else
-            port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")
+            port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out" 2>/dev/null)
         fi
         if [ -n "$port" ] && answers "$port"; then
             return 0
