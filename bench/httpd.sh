@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # httpd.sh - the I/O benchmarks (`make bench-io`); prints markdown tables.
 #
-#   bench/httpd.sh                  10 s per point (~4 min)
-#   QUICK=1 bench/httpd.sh          2 s per point, fewer file reads (~1 min)
+#   bench/httpd.sh                  10 s per point (~2 min)
+#   QUICK=1 bench/httpd.sh          2 s per point, fewer file reads (~30 s)
 #
 # 1. httpd: examples/httpd.c (thread per connection) on weft and on glibc,
 #    nginx and Go's net/http, each driven by wrk on loopback with the same
@@ -70,7 +70,9 @@ cmake --build "$BUILD_DIR" --target example_httpd weft_pthread fileread -j "${BU
 mkdir -p "$WORK" "$(dirname "$OUT")"
 tmp=$(mktemp)
 pid=
+probe_pid=
 cleanup() {
+    [ -z "$probe_pid" ] || kill "$probe_pid" 2>/dev/null || true
     [ -z "$pid" ] || stop_server
     rm -f "$tmp"
 }
@@ -217,13 +219,18 @@ start_server() {
     return 1
 }
 
-stop_server() {
+stop_server() { # SIGTERM; after 5 s SIGKILL, to nginx's workers too
+    local kids
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then
+        kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
+        # shellcheck disable=SC2086 # a list of pids
+        kill -KILL "$pid" $kids 2>/dev/null || true
+    fi
     wait "$pid" 2>/dev/null || true
     pid=
 }
