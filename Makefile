@@ -10,13 +10,17 @@
 #                        program through tools/valgrind-test)
 #   make bench           weft against the peer implementations (bench/run.sh;
 #                        RUNS=1 ONCE=0 QUICK=1 make bench for a quick look)
+#   make bench-io        the I/O benchmarks: examples/httpd against nginx and
+#                        Go under wrk, file reads (bench/httpd.sh; QUICK=1
+#                        for 2 s points)
 #   make install PREFIX=/some/where    (default /usr/local)
 #   make clean           remove build/ and the build-* directories
 #
 # Variables: BUILD_TYPE (Release; the sanitizer builds use RelWithDebInfo),
 # CMAKE_ARGS (extra configure arguments), BUILD_JOBS (parallel compile jobs:
 # nproc), WEFT_TEST_SCALE (10, sanitizer runs only); for bench, RUNS, ONCE,
-# QUICK and JOB_TIMEOUT (see bench/run.sh).
+# QUICK and JOB_TIMEOUT (see bench/run.sh); for bench-io, QUICK, DURATION,
+# CONNS and IMPLS (see bench/httpd.sh).
 # A build directory is configured once; `make clean` (or editing CMakeLists,
 # which CMake notices by itself) starts over.
 
@@ -103,10 +107,15 @@ test-valgrind:
 bench: all
 	BUILD_DIR=$(CURDIR)/$(BUILD) bench/run.sh
 
+# The I/O benchmarks (bench/httpd.sh): examples/httpd on weft and on glibc,
+# nginx and Go's net/http under wrk; 4 KiB random reads by 1000 threads.
+bench-io: all
+	BUILD_DIR=$(CURDIR)/$(BUILD) BUILD_JOBS=$(BUILD_JOBS) bench/httpd.sh
+
 install: all
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_VG)
 
-.PHONY: all run test test-asan test-tsan test-valgrind bench install clean
+.PHONY: all run test test-asan test-tsan test-valgrind bench bench-io install clean

@@ -1,0 +1,3 @@
+module httpdgo
+
+go 1.19
