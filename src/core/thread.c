@@ -157,6 +157,7 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->asan_fake_stack = NULL;
     wf_intr_init(t);
     t->specific = NULL;
+    t->io_timeout = 0;
     /* t->posix stays: the pthread layer keeps one record per slot and
      * knows a stale one by its thread id (src/posix/posix.h). */
     /* No name: dumps and getname show "weft-<id>" (formatting it here would
