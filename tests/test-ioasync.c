@@ -394,6 +394,83 @@ WT_TEST(async_from_bound_thread)
     WT_EQ(ops[1].result, 5);
 }
 
+/* ---- the deadlock check ---- */
+
+static long quick_call(void *arg)
+{
+    return (long)arg;
+}
+
+static weft_sem_t never;
+static void *stuck(void *arg)
+{
+    (void)arg;
+    weft_sem_wait(&never);
+    return NULL;
+}
+
+static void *offload_then_stuck(void *arg)
+{
+    (void)arg;
+    if (weft_io_offload(quick_call, (void *)1L) != 1)
+        _exit(4);
+    weft_sem_init(&never, 0);
+    weft_t t;
+    weft_create(&t, NULL, stuck, NULL);
+    weft_join(t, NULL);
+    _exit(3);
+}
+
+/* With the offload pool's host threads running, a real deadlock is still
+ * reported (the pool's threads are counted as weft's own). */
+static void child_deadlock_after_offload(void *arg)
+{
+    (void)arg;
+    wt_start(2, WEFT_DEADLOCK_ABORT);
+    io_in_weft(offload_then_stuck, NULL);
+}
+
+WT_TEST(deadlock_reported_with_pool)
+{
+    struct wt_child c;
+    wt_fork(&c, 30, child_deadlock_after_offload, NULL);
+    WT_ASSERTF(!c.timed_out && wt_child_signal(&c) == SIGABRT,
+               "child %s, expected SIGABRT; stderr:\n%s", wt_child_describe(&c), c.err);
+    WT_CONTAINS(c.err, "deadlock");
+    WT_CONTAINS(c.err, "io-offload/0");
+    wt_child_free(&c);
+}
+
+/* A thread blocked in I/O is not a deadlock: another process may write. */
+static void *read_then_exit(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char c;
+    return weft_read(fd, &c, 1) == 1 ? NULL : (void *)1;
+}
+
+WT_TEST(io_wait_is_not_deadlock)
+{
+    wt_start(2, WEFT_DEADLOCK_ABORT);
+    int p[2];
+    IO_OK(pipe(p));
+    pid_t pid = fork(); /* the writer: another process, 200 ms later */
+    if (pid == 0) {
+        struct timespec ts = {0, 200 * 1000000};
+        nanosleep(&ts, NULL);
+        _exit(write(p[1], "w", 1) == 1 ? 0 : 1);
+    }
+    weft_t t;
+    WT_OK(weft_create(&t, NULL, read_then_exit, (void *)(intptr_t)p[0]));
+    void *r;
+    WT_OK(weft_join(t, &r)); /* main waits with no timer: all idle but the read */
+    WT_PTR_EQ(r, NULL);
+    int st;
+    WT_EQ(waitpid(pid, &st, 0), pid);
+    close(p[0]);
+    close(p[1]);
+}
+
 WT_MAIN(WT_ENTRY(timeouts, 0, 30),
         WT_ENTRY(timeout_is_per_thread, 0, 30),
         WT_ENTRY(cancel_read, 0, 30),
@@ -402,4 +479,6 @@ WT_MAIN(WT_ENTRY(timeouts, 0, 30),
         WT_ENTRY(offload_does_not_stall_vcpu, WT_FRESH, 30),
         WT_ENTRY(async_many_in_flight, 0, 30),
         WT_ENTRY(cancel_async_wait, 0, 30),
-        WT_ENTRY(async_from_bound_thread, 0, 30))
+        WT_ENTRY(async_from_bound_thread, 0, 30),
+        WT_ENTRY(deadlock_reported_with_pool, WT_FRESH, 60),
+        WT_ENTRY(io_wait_is_not_deadlock, WT_FRESH, 30))

@@ -33,6 +33,8 @@ static int quiet(void)
 static int all_host_threads_known(void)
 {
     long known = wf_rt.nvcpus + 1 + atomic_load(&wf_rt.bound_alive);
+    if (wf_io_hooks)
+        known += wf_io_hooks->host_threads();
 #ifdef WF_TSAN
     known += atomic_load(&wf_rt.tsan_threads);
 #endif

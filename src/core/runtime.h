@@ -66,6 +66,7 @@ struct wf_io_hooks {
     void (*poll)(struct wf_vcpu *v); /* pass v's queued submissions on, deliver
                                         its completions (any thread) */
     int (*busy)(void);              /* operations in flight (deadlock check) */
+    int (*host_threads)(void);      /* host threads of its own (offload pool) */
 };
 extern const struct wf_io_hooks *wf_io_hooks;
 

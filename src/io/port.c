@@ -398,6 +398,7 @@ static int busy(void)
 
 static const struct wf_io_hooks hooks = {
     .start = start, .idle_wait = idle_wait, .kick = kick, .poll = poll_vcpu, .busy = busy,
+    .host_threads = wf_io_offload_threads,
 };
 
 /* Linked in (a program that uses the port): take part in the idle loop.
