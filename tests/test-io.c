@@ -120,6 +120,23 @@ static void *errors_body(void *arg)
     IO_ERR(weft_accept(s, NULL, NULL), EINVAL); /* not listening */
     close(s);
     IO_ERR(weft_open("/nonexistent/weft", O_RDONLY), ENOENT);
+    IO_ERR(weft_openat(AT_FDCWD, "/nonexistent/weft", O_RDONLY), ENOENT);
+    IO_ERR(weft_openat(-1, "relative", O_RDONLY), EBADF);
+    IO_ERR(weft_pwrite(-1, buf, 1, 0), EBADF);
+    struct iovec iov = {buf, 1};
+    IO_ERR(weft_readv(-1, &iov, 1), EBADF);
+    IO_ERR(weft_writev(-1, &iov, 1), EBADF);
+    IO_ERR(weft_sendto(-1, buf, 1, 0, NULL, 0), EBADF);
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    IO_ERR(weft_recvmsg(-1, &m, 0), EBADF);
+    IO_ERR(weft_sendmsg(-1, &m, 0), EBADF);
+    IO_ERR(weft_recvfrom(-1, buf, 1, 0, NULL, NULL), EBADF);
+    IO_ERR(weft_fdatasync(-1), EBADF);
+    struct sockaddr_in a = io_loopback(1);
+    IO_ERR(weft_connect(-1, (struct sockaddr *)&a, sizeof a), EBADF);
+    struct statx stx;
+    IO_ERR(weft_statx(-1, "relative", 0, STATX_SIZE, &stx), EBADF);
+    IO_ERR(weft_splice(-1, NULL, -1, NULL, 1, 0), EBADF);
     return NULL;
 }
 
