@@ -21,6 +21,7 @@
 #include "sync/key.h"
 #include "host/host.h"
 #include "host/real.h"
+#include "host/sys.h"
 
 const char *wf_state_name(int s)
 {
@@ -65,7 +66,7 @@ _Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how)
                      "weft: stack overflow in thread %llu \"%s\" (stack size %zu bytes%s): %s\n",
                      (unsigned long long)t->id, name, t->stack.size,
                      t->stack.guarded ? ", guard page" : ", no guard page", how);
-    if (write(2, msg, (size_t)n) < 0) { /* nothing more to do */ }
+    wf_sys3(SYS_write, 2, (long)msg, n); /* raw: libweft-pthread exports write */
     abort();
 }
 

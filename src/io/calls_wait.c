@@ -11,6 +11,7 @@
 
 #include "host/host.h"
 #include "io/call.h"
+#include "io/sys.h"
 
 #define POLL_STACK_OPS 16
 
@@ -66,13 +67,13 @@ static void wait_any(struct pollfd *fds, nfds_t nfds, uint64_t deadline)
 int weft_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
     if (!wf_io_on_vcpu() || !wf_io_be)
-        return poll(fds, nfds, timeout_ms);
+        return (int)wf_io_ret(io_sys_poll(fds, nfds, timeout_ms));
     uint64_t io_deadline = wf_io_deadline();
     uint64_t user_deadline =
         timeout_ms < 0 ? 0 : wf_host_now() + (uint64_t)timeout_ms * 1000000u;
     for (;;) {
         weft_testcancel();
-        int r = poll(fds, nfds, 0);
+        int r = (int)wf_io_ret(io_sys_poll(fds, nfds, 0));
         if (r != 0 || timeout_ms == 0)
             return r;
         uint64_t now = wf_host_now();
@@ -93,23 +94,20 @@ struct waitpid_args {
 static long waitpid_fn(void *arg)
 {
     struct waitpid_args *a = arg;
-    pid_t r = waitpid(a->pid, a->status, a->options);
-    return r < 0 ? -errno : r;
+    return io_sys_waitpid(a->pid, a->status, a->options);
 }
 
 static void close_fd(void *arg)
 {
-    int saved = errno;
-    close((int)(intptr_t)arg);
-    errno = saved;
+    io_sys_close((int)(intptr_t)arg);
 }
 
 pid_t weft_waitpid(pid_t pid, int *status, int options)
 {
     if (!wf_io_on_vcpu() || !wf_io_be || (options & WNOHANG))
-        return waitpid(pid, status, options);
+        return (pid_t)wf_io_ret(io_sys_waitpid(pid, status, options));
     struct waitpid_args a = {pid, status, options};
-    int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    int pfd = pid > 0 ? (int)wf_sys6(SYS_pidfd_open, pid, 0, 0, 0, 0, 0) : -1;
     if (pfd < 0) {
         /* Any child, a group, or no pidfd: the pool waits for it. */
         return (pid_t)wf_io_ret(weft_io_offload(waitpid_fn, &a));
@@ -118,9 +116,9 @@ pid_t weft_waitpid(pid_t pid, int *status, int options)
     pid_t ret;
     weft_cleanup_push(close_fd, (void *)(intptr_t)pfd);
     for (;;) {
-        ret = waitpid(pid, status, options | WNOHANG);
+        ret = (pid_t)wf_io_ret(io_sys_waitpid(pid, status, options | WNOHANG));
         if (ret != 0)
-            break; /* reaped, or an error (errno set by waitpid) */
+            break; /* reaped, or an error (errno set) */
         weft_io_op_t op; /* readable once the process has exited */
         wf_io_op_init(&op, WEFT_IO_POLL, pfd);
         op.flags = POLLIN;

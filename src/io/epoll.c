@@ -40,6 +40,7 @@
 #include "host/host.h"
 #include "io/fdtab.h"
 #include "io/io.h"
+#include "io/sys.h"
 
 #define EV_KICK 1u
 #define EV_SHARED 2u
@@ -105,8 +106,8 @@ static long attempt(weft_io_op_t *op)
     struct wf_io_priv *p = wf_io_priv(op);
     if (op->code == WEFT_IO_POLL) {
         struct pollfd pf = {.fd = op->fd, .events = (short)op->flags};
-        int n = poll(&pf, 1, 0);
-        return n < 0 ? -errno : n == 0 ? -EAGAIN : pf.revents;
+        long n = io_sys_poll(&pf, 1, 0);
+        return n < 0 ? n : n == 0 ? -EAGAIN : pf.revents;
     }
     if (op->code == WEFT_IO_CONNECT && p->stage) {
         int err = 0;
@@ -350,8 +351,7 @@ static int idle_wait(struct wf_vcpu *v, uint64_t deadline)
         for (int i = 0; i < n; i++)
             if (evs[i].data.u32 == EV_KICK) {
                 uint64_t x;
-                ssize_t r = read(s->evfd, &x, sizeof x);
-                (void)r;
+                io_sys_read(s->evfd, &x, sizeof x);
             }
     }
     atomic_store(&s->in_wait, 0);
@@ -364,8 +364,7 @@ static void kick(struct wf_vcpu *v)
     struct vstate *s = &vs[v->index];
     if (atomic_load(&s->in_wait)) {
         uint64_t one = 1;
-        ssize_t r = write(s->evfd, &one, sizeof one);
-        (void)r;
+        io_sys_write(s->evfd, &one, sizeof one);
     }
 }
 
