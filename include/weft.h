@@ -22,5 +22,6 @@
 #include <weft/runtime.h>
 #include <weft/thread.h>
 #include <weft/sync.h>
+#include <weft/io.h>
 
 #endif

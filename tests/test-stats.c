@@ -31,6 +31,8 @@ static void expect_le(const weft_stats_t *a, const weft_stats_t *b)
     WT_LE(a->stalls, b->stalls);
 }
 
+/* Preemption is not built yet, and this test does no I/O (test-ioasync
+ * checks the I/O counters). */
 static void expect_unbuilt_zero(const weft_stats_t *s)
 {
     WT_EQ_U64(s->preemptions, 0);

@@ -76,9 +76,9 @@ typedef struct weft_stats {
     uint64_t parks;        /* sleeps in the host kernel when idle */
     uint64_t wakeups;      /* threads made runnable (woken or created) */
     uint64_t preemptions;  /* always 0: weft has no preemption yet */
-    uint64_t io_submits;   /* always 0 until the I/O port exists */
-    uint64_t io_completions; /* always 0 until the I/O port exists */
-    uint64_t offloads;     /* always 0 until the I/O offload pool exists */
+    uint64_t io_submits;   /* I/O operations given to the backend (weft/io.h) */
+    uint64_t io_completions; /* I/O completions collected by their threads */
+    uint64_t offloads;     /* I/O operations run on the offload pool */
     uint64_t stalls;       /* stalls reported (WEFT_STALL_MS), 0 if off */
     uint64_t runnable;     /* threads in the run queue(s) now */
     uint64_t reserved[6];

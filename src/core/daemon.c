@@ -3,7 +3,8 @@
  * - advances the jiffy clock that timeslices are counted in (a clock read
  *   on every yield would cost more than the rest of the yield);
  * - fires timers of vCPUs too busy to poll them (idle vCPUs poll everyone's
- *   timers themselves);
+ *   timers themselves), and passes on their I/O submissions and completions
+ *   (src/io: at most a tick late when no thread of theirs waits);
  * - marks a vCPU starving when it has not switched for a whole tick while
  *   threads wait in its queue, and wakes a parked vCPU to steal them (also
  *   whenever two or more threads wait in a busy vCPU's queue).
@@ -35,6 +36,9 @@ static void tick(void)
         struct wf_vcpu *v = &wf_rt.vcpus[i];
         if (atomic_load(&v->idling))
             continue;
+        /* Submissions and completions of a busy vCPU, as its timers. */
+        if (wf_io_hooks)
+            wf_io_hooks->poll(v);
         /* Acquire: pairs with the detector's start (its table is ready). */
         if (__builtin_expect(atomic_load_explicit(&wf_debug_stall_ns, memory_order_acquire) != 0, 0))
             wf_debug_stall_check(v, now);

@@ -6,7 +6,8 @@
  * between, so a wakeup in flight is never mistaken for a deadlock. A host
  * thread that has not called weft yet could still wake someone (it becomes
  * a bound thread at its first call), so while the process has host threads
- * weft does not know, nothing is reported. */
+ * weft does not know, nothing is reported; nor while an I/O operation is
+ * in flight (its completion wakes a thread). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,16 @@ static int quiet(void)
     for (int i = 0; i < wf_rt.nvcpus; i++)
         if (wf_rq_nr(&wf_rt.vcpus[i].rq) || wf_timer_pending(&wf_rt.vcpus[i].timers))
             return 0;
-    return 1;
+    /* An I/O operation in flight will wake its thread. */
+    return !(wf_io_hooks && wf_io_hooks->busy());
 }
 
 /* Every host thread of the process is a vCPU, the daemon or adopted. */
 static int all_host_threads_known(void)
 {
     long known = wf_rt.nvcpus + 1 + atomic_load(&wf_rt.bound_alive);
+    if (wf_io_hooks)
+        known += wf_io_hooks->host_threads();
 #ifdef WF_TSAN
     known += atomic_load(&wf_rt.tsan_threads);
 #endif

@@ -16,6 +16,11 @@
  *   4. allocator locks (slot, stack, group registry), deadlock lock, dump lock
  *   5. the trace's host-events lock (src/debug/trace.c) - a leaf, taken
  *      by a wakeup from a host thread, possibly under a wait lock
+ *   6. the I/O port (src/io), all leaves: an io_uring ring's lock (a kick
+ *      from vcpu_unpark takes it under a wait lock); the offload pool's
+ *      lock; the epoll dispatch lock. An epoll descriptor entry's lock
+ *      (io/fdtab.h) is taken with no other lock held, and completions
+ *      (an I/O bucket, level 1) run only after it is released.
  *
  * Held across a switch and released by the next context (sched.c): a wait
  * lock and the vCPU's run queue lock. The timer firing path drops the heap

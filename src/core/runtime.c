@@ -22,6 +22,7 @@
 #include "host/sys.h"
 
 struct wf_runtime wf_rt;
+const struct wf_io_hooks *wf_io_hooks;
 
 static atomic_int nready;          /* vCPUs and daemon registered in group 0 */
 static uint64_t root_leader_id;   /* id kept for the first adopted thread */
@@ -75,6 +76,7 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->wq = NULL;
     atomic_store(&t->wchan_kind, NULL);
     wf_intr_init(t);
+    t->io_timeout = 0;
     t->stack.kind = WF_STACK_HOST;
     void *lo;
     wf_host_stack_bounds(&lo, &t->stack.size);
@@ -161,6 +163,8 @@ static int start(const weft_config_t *cfg)
         wf_rq_init(&v->rq);
         atomic_store(&v->timers.next, UINT64_MAX);
     }
+    if (wf_io_hooks)
+        wf_io_hooks->start(c.nvcpus); /* before the vCPUs idle in it */
     for (int i = 0; i < c.nvcpus; i++) {
         char name[32];
         snprintf(name, 16, "weft-vcpu%u", (unsigned)i % 1000u);

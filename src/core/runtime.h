@@ -53,6 +53,23 @@ void wf_daemon_kick(void);
  * bound thread that starts to wait kicks the daemon). */
 void wf_deadlock_check(void);
 
+/* The I/O port's hooks into the scheduler (src/io/port.c). Set once, by
+ * a constructor of the port, before the runtime starts, and never changed:
+ * a program that does not link the port has none, and its idle vCPUs
+ * sleep on their futex as before. */
+struct wf_io_hooks {
+    void (*start)(int nvcpus);      /* in start(), before the vCPUs run */
+    /* An idle vCPU sleeps in the backend until work, a kick or deadline
+     * (0: none). -ETIMEDOUT when the deadline passed, else 0. */
+    int (*idle_wait)(struct wf_vcpu *v, uint64_t deadline);
+    void (*kick)(struct wf_vcpu *v); /* interrupt v's idle_wait */
+    void (*poll)(struct wf_vcpu *v); /* pass v's queued submissions on, deliver
+                                        its completions (any thread) */
+    int (*busy)(void);              /* operations in flight (deadlock check) */
+    int (*host_threads)(void);      /* host threads of its own (offload pool) */
+};
+extern const struct wf_io_hooks *wf_io_hooks;
+
 /* Milliseconds of timeslice for a priority. */
 static inline uint32_t wf_slice_ticks(int prio)
 {

@@ -20,8 +20,10 @@
  * Switches are direct, thread to thread: the thread that gives up the vCPU
  * picks the next one itself and jumps straight to it. Only when nothing is
  * runnable does it switch to the vCPU's idle context (the host thread's own
- * stack), which polls timers, steals, spins briefly and then parks the host
- * thread on a futex.
+ * stack), which polls timers and I/O completions, steals, spins briefly and
+ * then parks the host thread: in the I/O backend (io_uring or epoll wait,
+ * src/io/port.c) together with its next timer, or on a futex when the I/O
+ * port is not linked.
  *
  * Adopted host threads (main, library callbacks) are "bound": they are
  * never queued or switched; they wait in the kernel on their state word.
@@ -226,8 +228,11 @@ _Noreturn void wf_thread_entry(void)
 
 static void vcpu_unpark(struct wf_vcpu *w)
 {
-    if (atomic_exchange(&w->parked, 0))
+    if (atomic_exchange(&w->parked, 0)) {
         wf_host_futex_wake((int *)&w->parked, 1);
+        if (wf_io_hooks) /* it may sleep in the I/O backend instead */
+            wf_io_hooks->kick(w);
+    }
 }
 
 /* Wake one parked vCPU, unless one is spinning and will find the work. */
@@ -509,6 +514,16 @@ static int work_after_parked(struct wf_vcpu *v)
     return timers_due(wf_host_now());
 }
 
+/* Sleep until woken (parked cleared) or deadline (0: none): in the I/O
+ * backend when the port is linked, so completions wake the vCPU too
+ * (src/io/port.c), else on the parked word. -ETIMEDOUT or 0. */
+static int idle_sleep(struct wf_vcpu *v, uint64_t deadline)
+{
+    if (wf_io_hooks)
+        return wf_io_hooks->idle_wait(v, deadline);
+    return wf_host_futex_wait((int *)&v->parked, 1, deadline);
+}
+
 static void idle_wait(struct wf_vcpu *v)
 {
     atomic_store(&v->idling, 1);
@@ -524,8 +539,7 @@ static void idle_wait(struct wf_vcpu *v)
         uint64_t deadline = atomic_load_explicit(&v->timers.next, memory_order_relaxed);
         count(&v->nparks);
         while (atomic_load(&v->parked))
-            if (wf_host_futex_wait((int *)&v->parked, 1,
-                                   deadline == UINT64_MAX ? 0 : deadline) == -ETIMEDOUT)
+            if (idle_sleep(v, deadline == UINT64_MAX ? 0 : deadline) == -ETIMEDOUT)
                 break;
     }
     atomic_store(&v->parked, 0);
@@ -542,6 +556,9 @@ _Noreturn void wf_vcpu_loop(struct wf_vcpu *v)
     for (;;) {
         poll_timers(wf_host_now());
         atomic_store_explicit(&v->timer_jiffy, jiffies(), memory_order_relaxed);
+        if (wf_io_hooks) /* I/O queued or completed, its own and others' */
+            for (int i = 0; i < wf_rt.nvcpus; i++)
+                wf_io_hooks->poll(&wf_rt.vcpus[i]);
         if (wf_rq_nr(&v->rq) == 0)
             steal(v);
         wf_spin_lock(&v->rq.lock);

@@ -22,6 +22,7 @@
 #include "sync/key.h"
 #include "host/host.h"
 #include "host/real.h"
+#include "host/sys.h"
 
 const char *wf_state_name(int s)
 {
@@ -66,7 +67,7 @@ _Noreturn void wf_stack_overflow(const struct wf_thread *t, const char *how)
                      "weft: stack overflow in thread %llu \"%s\" (stack size %zu bytes%s): %s\n",
                      (unsigned long long)t->id, name, t->stack.size,
                      t->stack.guarded ? ", guard page" : ", no guard page", how);
-    if (write(2, msg, (size_t)n) < 0) { /* nothing more to do */ }
+    wf_sys3(SYS_write, 2, (long)msg, n); /* raw: libweft-pthread exports write */
     abort();
 }
 
@@ -158,6 +159,7 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->asan_fake_stack = NULL;
     wf_intr_init(t);
     t->specific = NULL;
+    t->io_timeout = 0;
     /* t->posix stays: the pthread layer keeps one record per slot and
      * knows a stale one by its thread id (src/posix/posix.h). */
     /* No name: dumps and getname show "weft-<id>" (formatting it here would

@@ -110,6 +110,7 @@ struct wf_thread {
     int host_tid;                 /* bound threads: kernel tid */
     char name[WEFT_NAME_MAX];     /* written by setname; racy reads by dumps */
     void *specific;               /* thread-specific data (sync/key.c); own thread only */
+    uint64_t io_timeout;          /* weft_io_timeout (src/io), ns, 0: none; own thread only */
     /* The pthread layer's record (src/posix): NULL until it needs one,
      * then kept with the slot for every later thread in it (the layer
      * tells a stale record by its thread id). */

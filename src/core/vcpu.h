@@ -39,8 +39,11 @@ struct wf_vcpu {
     int host_tid;
 
     /* Counters: written by the owner only (relaxed), read by anyone
-     * (weft_stats). npreempts, nio_* and noffloads wait for preemption and
-     * the I/O port; nstalls is written by the timer daemon only. */
+     * (weft_stats). npreempts waits for preemption; nstalls is written by
+     * the timer daemon only. I/O port (src/io): nio_submits counts
+     * operations its threads gave a backend, noffloads those sent to the
+     * offload pool, nio_completions completions its threads collected
+     * (counted where the thread sees them, so the owner writes). */
     _Atomic uint64_t nswitches, nsteals, nparks, nwakeups;
     _Atomic uint64_t npreempts, nio_submits, nio_completions, noffloads;
     _Atomic uint64_t nstalls;

@@ -1,0 +1,25 @@
+/* fdtab.h - what the epoll backend knows of each descriptor (fdtab.c). */
+#ifndef WF_IO_FDTAB_H
+#define WF_IO_FDTAB_H
+
+#include <stdint.h>
+
+#include "core/spinlock.h"
+#include "weft/io.h"
+
+struct wf_fdent {
+    wf_spinlock_t lock;      /* guards the fields below; taken above a
+                                bucket lock (port.c) only after release */
+    uint8_t weft_nb;         /* weft made the descriptor O_NONBLOCK */
+    uint8_t armed;           /* registered in the epoll set (ONESHOT: may
+                                have fired since) */
+    weft_io_op_t *waiters;   /* operations waiting for readiness, linked
+                                through wf_io_priv.next */
+};
+
+/* The entry of fd, made on first use; NULL for fd < 0, fd beyond the
+ * table (WF_FDTAB_MAX) or no memory. Entries are never freed. */
+struct wf_fdent *wf_fdent(int fd);
+#define WF_FDTAB_MAX (1 << 20)
+
+#endif
