@@ -321,6 +321,31 @@ static bool many_connections(int unused)
     return true;
 }
 
+/* 500 connections open at once, each with a thread of the server's blocked
+ * in read between requests: a server whose blocked threads held their
+ * vCPUs (weft without its I/O interposition) answers only a few. */
+static bool concurrent_connections(int unused)
+{
+    (void)unused;
+    enum { N = 500 };
+    static int fds[N];
+    bool ok = true;
+    for (int i = 0; i < N && ok; i++)
+        if ((fds[i] = dial()) < 0)
+            ok = fail("dial %d", i);
+    for (int round = 0; round < 2 && ok; round++) {
+        for (int i = 0; i < N && ok; i++)
+            ok = SAY(fds[i], "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        for (int i = 0; i < N && ok; i++)
+            if (!expect(fds[i], OK))
+                ok = fail("connection %d, round %d", i, round);
+    }
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return ok;
+}
+
 static const struct {
     const char *name;
     bool (*run)(int fd);
@@ -341,6 +366,7 @@ static const struct {
     {"too_large", too_large, false},
     {"eof_mid_request", eof_mid_request, false},
     {"many_connections", many_connections, true},
+    {"concurrent_connections", concurrent_connections, true},
 };
 
 /* ---- the server process ----------------------------------------------- */
