@@ -90,8 +90,8 @@ if have go; then
     (cd bench/httpd-go && GOPATH=$WORK/go GOCACHE=$WORK/go/cache GOFLAGS=-mod=mod \
         GOPROXY=off go build -o "$GOBIN" .) >&2 || missing+=(go-build)
 fi
-io_port=no # does the drop-in interpose I/O yet? (the port reads WEFT_IO)
-grep -aq 'WEFT_IO' "$LIB" && io_port=yes
+io_port=no # does the drop-in interpose libc's read (src/posix/io.c)?
+nm -D --defined-only "$LIB" 2>/dev/null | grep -qE ' T (read|__read_chk)$' && io_port=yes
 
 # 20,000 descriptors here: 1000 connections on each side plus the server's.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
