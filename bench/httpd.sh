@@ -91,7 +91,9 @@ if have go; then
         GOPROXY=off go build -o "$GOBIN" .) >&2 || missing+=(go-build)
 fi
 io_port=no # does the drop-in interpose libc's read (src/posix/io.c)?
-nm -D --defined-only "$LIB" 2>/dev/null | grep -qE ' T (read|__read_chk)$' && io_port=yes
+# (grep without -q reads all of nm's output: with pipefail, an early exit
+# would fail the pipe.)
+nm -D --defined-only "$LIB" 2>/dev/null | grep -E ' T (read|__read_chk)$' >/dev/null && io_port=yes
 
 # 20,000 descriptors here: 1000 connections on each side plus the server's.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
