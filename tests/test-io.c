@@ -238,6 +238,35 @@ static void *epipe_body(void *arg)
 
 WT_TEST(epipe) { io_in_weft(epipe_body, NULL); }
 
+static void *epipe_blocked_body(void *arg)
+{
+    (void)arg;
+    int p[2];
+    IO_OK(pipe(p));
+    close(p[0]);
+    IO_ERR(weft_write(p[1], "x", 1), EPIPE);
+    close(p[1]);
+    int sv[2];
+    IO_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    close(sv[1]);
+    IO_ERR(weft_send(sv[0], "x", 1, 0), EPIPE);
+    close(sv[0]);
+    return NULL;
+}
+
+/* SIGPIPE blocked instead of ignored: blocked in main before the runtime
+ * starts, so every host thread of weft (vCPUs, daemon, offload pool)
+ * inherits the mask, whichever of them makes the write. */
+WT_TEST(epipe_sigpipe_blocked)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    WT_OK(pthread_sigmask(SIG_BLOCK, &s, NULL));
+    wt_start(2, WEFT_DEADLOCK_ABORT);
+    io_in_weft(epipe_blocked_body, NULL);
+}
+
 /* ---- TCP ---- */
 
 static void *refused_body(void *arg)
@@ -473,6 +502,7 @@ WT_MAIN(WT_ENTRY(pipe_calls, 0, 30),
         WT_ENTRY(nonblocking_eagain, 0, 30),
         WT_ENTRY(partial_writes_complete, 0, 60),
         WT_ENTRY(epipe, 0, 30),
+        WT_ENTRY(epipe_sigpipe_blocked, WT_FRESH, 30),
         WT_ENTRY(econnrefused, 0, 30),
         WT_ENTRY(tcp_echo, 0, 30),
         WT_ENTRY(udp_sendto_recvfrom, 0, 30),
