@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/sys.h"
 #include "io/call.h"
 
 #define POLL_STACK_OPS 16
@@ -66,15 +67,15 @@ static void wait_any(struct pollfd *fds, nfds_t nfds, uint64_t deadline)
 int weft_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
     if (!wf_io_on_vcpu() || !wf_io_be)
-        return poll(fds, nfds, timeout_ms);
+        return (int)wf_io_ret(wf_io_sys_poll(fds, nfds, timeout_ms));
     uint64_t io_deadline = wf_io_deadline();
     uint64_t user_deadline =
         timeout_ms < 0 ? 0 : wf_host_now() + (uint64_t)timeout_ms * 1000000u;
     for (;;) {
         weft_testcancel();
-        int r = poll(fds, nfds, 0);
+        long r = wf_io_sys_poll(fds, nfds, 0);
         if (r != 0 || timeout_ms == 0)
-            return r;
+            return (int)wf_io_ret(r);
         uint64_t now = wf_host_now();
         if (user_deadline && now >= user_deadline)
             return 0;
@@ -99,9 +100,7 @@ static long waitpid_fn(void *arg)
 
 static void close_fd(void *arg)
 {
-    int saved = errno;
-    close((int)(intptr_t)arg);
-    errno = saved;
+    wf_sys3(SYS_close, (long)(intptr_t)arg, 0, 0); /* raw: errno untouched */
 }
 
 pid_t weft_waitpid(pid_t pid, int *status, int options)
@@ -109,7 +108,7 @@ pid_t weft_waitpid(pid_t pid, int *status, int options)
     if (!wf_io_on_vcpu() || !wf_io_be || (options & WNOHANG))
         return waitpid(pid, status, options);
     struct waitpid_args a = {pid, status, options};
-    int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    int pfd = pid > 0 ? (int)wf_sys3(SYS_pidfd_open, pid, 0, 0) : -1;
     if (pfd < 0) {
         /* Any child, a group, or no pidfd: the pool waits for it. */
         return (pid_t)wf_io_ret(weft_io_offload(waitpid_fn, &a));

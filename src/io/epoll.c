@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/sys.h"
 #include "io/fdtab.h"
 #include "io/io.h"
 
@@ -105,8 +106,8 @@ static long attempt(weft_io_op_t *op)
     struct wf_io_priv *p = wf_io_priv(op);
     if (op->code == WEFT_IO_POLL) {
         struct pollfd pf = {.fd = op->fd, .events = (short)op->flags};
-        int n = poll(&pf, 1, 0);
-        return n < 0 ? -errno : n == 0 ? -EAGAIN : pf.revents;
+        long n = wf_io_sys_poll(&pf, 1, 0);
+        return n < 0 ? n : n == 0 ? -EAGAIN : pf.revents;
     }
     if (op->code == WEFT_IO_CONNECT && p->stage) {
         int err = 0;
@@ -349,9 +350,8 @@ static int idle_wait(struct wf_vcpu *v, uint64_t deadline)
             rc = -ETIMEDOUT;
         for (int i = 0; i < n; i++)
             if (evs[i].data.u32 == EV_KICK) {
-                uint64_t x;
-                ssize_t r = read(s->evfd, &x, sizeof x);
-                (void)r;
+                uint64_t x; /* raw: read is libweft-pthread's own name */
+                wf_sys3(SYS_read, s->evfd, (long)&x, sizeof x);
             }
     }
     atomic_store(&s->in_wait, 0);
@@ -364,8 +364,7 @@ static void kick(struct wf_vcpu *v)
     struct vstate *s = &vs[v->index];
     if (atomic_load(&s->in_wait)) {
         uint64_t one = 1;
-        ssize_t r = write(s->evfd, &one, sizeof one);
-        (void)r;
+        wf_sys3(SYS_write, s->evfd, (long)&one, sizeof one);
     }
 }
 
