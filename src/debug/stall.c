@@ -125,12 +125,13 @@ static void on_stall_signal(int sig)
     p = put_u64(p, end, threshold_ms);
     p = put_str(p, end, "); backtrace:\n");
     *p = '\0';
-    ssize_t r = write(2, buf, (size_t)(p - buf));
-    (void)r;
+    /* Raw: in libweft-pthread, write is the I/O port's (src/posix/io.c),
+     * and this runs in a signal handler on the stalled thread. */
+    wf_sys3(SYS_write, 2, (long)buf, (long)(p - buf));
     void *frames[BT_MAX];
     int n = backtrace(frames, BT_MAX);
     backtrace_symbols_fd(frames, n, 2);
-    r = write(2, "weft: stall: end of backtrace\n", 30);
+    wf_sys3(SYS_write, 2, (long)"weft: stall: end of backtrace\n", 30);
 out:
     errno = saved;
 }
@@ -166,8 +167,7 @@ void wf_debug_stall_start(long ms)
     stalls = calloc((size_t)wf_rt.nvcpus, sizeof *stalls);
     if (!stalls) {
         static const char msg[] = "weft: WEFT_STALL_MS: no memory; stall detector off\n";
-        ssize_t r = write(2, msg, sizeof msg - 1);
-        (void)r;
+        wf_sys3(SYS_write, 2, (long)msg, sizeof msg - 1);
         return;
     }
     threshold_ms = (uint64_t)ms;

@@ -1,0 +1,178 @@
+/* io.c - libc's blocking I/O entry points under their own names, so that
+ * an unmodified thread-per-connection program run with libweft-pthread
+ * parks only the calling thread in read, accept, poll, ... (docs/io.md).
+ *
+ * Called from a weft thread on a vCPU, in the process the runtime runs
+ * in, each is the weft_ call of weft/io.h: the same results and errors,
+ * the I/O port's backend, the thread's I/O timeout, a cancellation point.
+ * Anywhere else (a bound thread, a host thread weft does not know, a
+ * forked child: the runtime does not survive fork) it is the plain system
+ * call. WEFT_IO_INTERPOSE=0 in the environment (read at the first call)
+ * makes every one the plain system call.
+ *
+ * Not covered: glibc's fortified variants (__read_chk, __recv_chk, ...:
+ * programs built with _FORTIFY_SOURCE call those for reads into buffers of
+ * known size), stdio (glibc reaches the kernel through its internal
+ * __read/__write, which no preloaded library sees), open, close, fsync
+ * and the other weft_ calls (use them directly). */
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "host/sys.h"
+#include "io/io.h"
+#include "posix/posix.h"
+#include "posix/shared_futex.h"
+
+static atomic_int enabled = -1; /* WEFT_IO_INTERPOSE: -1 not read yet */
+
+/* The weft call, rather than the system call? */
+static int interposed(void)
+{
+    if (!wf_io_on_vcpu() || !wp_in_runtime_process())
+        return 0;
+    int e = atomic_load_explicit(&enabled, memory_order_relaxed);
+    if (e < 0) {
+        const char *s = getenv("WEFT_IO_INTERPOSE");
+        e = !(s && !strcmp(s, "0"));
+        atomic_store_explicit(&enabled, e, memory_order_relaxed);
+    }
+    return e;
+}
+
+/* A raw system call's result in libc's convention. */
+static long plain(long r)
+{
+    return wf_io_ret(r);
+}
+
+#define A(x) ((long)(x))
+
+WP_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+    if (interposed())
+        return weft_read(fd, buf, n);
+    return plain(wf_sys3(SYS_read, fd, A(buf), A(n)));
+}
+
+WP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+    if (interposed())
+        return weft_write(fd, buf, n);
+    return plain(wf_sys3(SYS_write, fd, A(buf), A(n)));
+}
+
+WP_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    if (interposed())
+        return weft_pread(fd, buf, n, off);
+    return plain(wf_sys6(SYS_pread64, fd, A(buf), A(n), off, 0, 0));
+}
+
+WP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    if (interposed())
+        return weft_pwrite(fd, buf, n, off);
+    return plain(wf_sys6(SYS_pwrite64, fd, A(buf), A(n), off, 0, 0));
+}
+
+/* x86_64: off_t is 64 bits, and the *64 names are the same calls. */
+WP_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+    return pread(fd, buf, n, off);
+}
+
+WP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+    return pwrite(fd, buf, n, off);
+}
+
+WP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+    if (interposed())
+        return weft_readv(fd, iov, cnt);
+    return plain(wf_sys3(SYS_readv, fd, A(iov), cnt));
+}
+
+WP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    if (interposed())
+        return weft_writev(fd, iov, cnt);
+    return plain(wf_sys3(SYS_writev, fd, A(iov), cnt));
+}
+
+WP_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    if (interposed())
+        return weft_recv(fd, buf, n, flags);
+    return plain(wf_sys6(SYS_recvfrom, fd, A(buf), A(n), flags, 0, 0));
+}
+
+WP_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    if (interposed())
+        return weft_send(fd, buf, n, flags);
+    return plain(wf_sys6(SYS_sendto, fd, A(buf), A(n), flags, 0, 0));
+}
+
+WP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                           socklen_t *fromlen)
+{
+    if (interposed())
+        return weft_recvfrom(fd, buf, n, flags, from, fromlen);
+    return plain(wf_sys6(SYS_recvfrom, fd, A(buf), A(n), flags, A(from), A(fromlen)));
+}
+
+WP_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+                         socklen_t tolen)
+{
+    if (interposed())
+        return weft_sendto(fd, buf, n, flags, to, tolen);
+    return plain(wf_sys6(SYS_sendto, fd, A(buf), A(n), flags, A(to), tolen));
+}
+
+WP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    if (interposed())
+        return weft_recvmsg(fd, msg, flags);
+    return plain(wf_sys3(SYS_recvmsg, fd, A(msg), flags));
+}
+
+WP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    if (interposed())
+        return weft_sendmsg(fd, msg, flags);
+    return plain(wf_sys3(SYS_sendmsg, fd, A(msg), flags));
+}
+
+WP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    if (interposed())
+        return weft_accept4(fd, addr, len, flags);
+    return (int)plain(wf_sys6(SYS_accept4, fd, A(addr), A(len), flags, 0, 0));
+}
+
+WP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return accept4(fd, addr, len, 0);
+}
+
+WP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    if (interposed())
+        return weft_connect(fd, addr, len);
+    return (int)plain(wf_sys3(SYS_connect, fd, A(addr), len));
+}
+
+WP_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+    if (interposed())
+        return weft_poll(fds, nfds, timeout_ms);
+    return (int)plain(wf_io_sys_poll(fds, nfds, timeout_ms));
+}
