@@ -28,6 +28,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,13 @@ static void cancel(weft_io_op_t *op)
     }
 }
 
+static atomic_int no_pwait2; /* epoll_pwait2 answered ENOSYS once */
+
+static uint64_t rel_ns(const struct timespec *ts)
+{
+    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
 static int idle_wait(struct wf_vcpu *v, uint64_t deadline)
 {
     struct vstate *s = &vs[v->index];
@@ -343,9 +351,18 @@ static int idle_wait(struct wf_vcpu *v, uint64_t deadline)
             ts.tv_nsec = (long)(rel % 1000000000u);
             tp = &ts;
         }
-        int n = epoll_pwait2(s->epfd, evs, 4, tp, NULL);
-        if (n < 0 && errno == ENOSYS) /* before Linux 5.11: milliseconds, rounded up */
-            n = epoll_wait(s->epfd, evs, 4, tp ? (int)((ts.tv_sec * 1000000000L + ts.tv_nsec + 999999) / 1000000) : -1);
+        int n = -1;
+        if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+            n = epoll_pwait2(s->epfd, evs, 4, tp, NULL);
+            if (n < 0 && errno == ENOSYS)
+                atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
+        }
+        if (atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+            /* Before Linux 5.11 (or under valgrind 3.19): milliseconds,
+             * rounded up so the vCPU never wakes before its timer. */
+            long ms = tp ? (long)((rel_ns(tp) + 999999) / 1000000) : -1;
+            n = epoll_wait(s->epfd, evs, 4, ms > INT_MAX ? INT_MAX : (int)ms);
+        }
         if (n == 0)
             rc = -ETIMEDOUT;
         for (int i = 0; i < n; i++)

@@ -4,6 +4,7 @@
 #ifndef WF_IO_H
 #define WF_IO_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -96,8 +97,6 @@ uint64_t wf_io_deadline(void);
 /* Cancel those of ops[0..n) still in flight and wait for all of them
  * (not interruptible by a cancel). */
 void wf_io_cancel_drain(weft_io_op_t *ops, int n);
-/* The result of a call: >= 0 as it is, else errno = -r and -1. */
-static inline long wf_io_ret(long r);
 
 /* The calling thread is a weft thread on a vCPU (not bound, not foreign,
  * not a vCPU's idle context). */
@@ -107,7 +106,8 @@ static inline int wf_io_on_vcpu(void)
     return t && !(t->flags & (WF_TF_BOUND | WF_TF_IDLE));
 }
 
-#include <errno.h>
+/* The result of a call in libc's convention: >= 0 as it is, else
+ * errno = -r and -1. */
 static inline long wf_io_ret(long r)
 {
     if (r < 0) {
