@@ -175,6 +175,31 @@ static void *nonblock_body(void *arg)
 
 WT_TEST(nonblocking_eagain) { io_in_weft(nonblock_body, NULL); }
 
+static void *stdio_body(void *arg)
+{
+    (void)arg;
+    int p[2];
+    IO_OK(pipe(p));
+    int saved = IO_OK(dup(0));
+    IO_OK(dup2(p[0], 0)); /* a pipe as standard input */
+    wake_fd = p[1];
+    weft_t w;
+    WT_OK(weft_create(&w, NULL, late_writer, NULL));
+    char c = 0;
+    WT_EQ(IO_OK(weft_read(0, &c, 1)), 1);
+    WT_EQ(c, 'x');
+    WT_OK(weft_join(w, NULL));
+    /* It stays blocking: it is shared with whatever started us. */
+    WT_EQ(fcntl(0, F_GETFL) & O_NONBLOCK, 0);
+    IO_OK(dup2(saved, 0));
+    close(saved);
+    close(p[0]);
+    close(p[1]);
+    return NULL;
+}
+
+WT_TEST(stdin_stays_blocking) { io_in_weft(stdio_body, NULL); }
+
 static int drain_fd;
 static atomic_long drained;
 static void *slow_drain(void *arg)
@@ -510,6 +535,7 @@ WT_MAIN(WT_ENTRY(pipe_calls, 0, 30),
         WT_ENTRY(dump_shows_io_wait, 0, 30),
         WT_ENTRY(errors, 0, 30),
         WT_ENTRY(nonblocking_eagain, 0, 30),
+        WT_ENTRY(stdin_stays_blocking, 0, 30),
         WT_ENTRY(partial_writes_complete, 0, 60),
         WT_ENTRY(epipe, 0, 30),
         WT_ENTRY(epipe_sigpipe_blocked, WT_FRESH, 30),

@@ -17,7 +17,9 @@
  * libc. Each call checks the flags (F_GETFL), so a descriptor closed
  * with plain close() and its number reused is seen afresh. Regular
  * files, block devices and directories do not wait for readiness: their
- * calls, and open, statx, fsync and splice, go to the offload pool.
+ * calls, and open, statx, fsync and splice, go to the offload pool; so do
+ * blocking calls on descriptors 0, 1 and 2, which weft never makes
+ * non-blocking (they are shared with the shell).
  *
  * Idle vCPUs: each has its own epoll set holding its eventfd (the kick)
  * and the shared set (nested epoll: the shared set is readable while it
@@ -78,7 +80,10 @@ static int fd_kind(int fd, struct wf_fdent *e)
     struct stat st;
     if (fstat(fd, &st) < 0)
         return -errno;
-    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))
+    /* Standard input, output and error are shared with the shell and the
+     * processes around: never made O_NONBLOCK (a terminal left so breaks
+     * the shell), their blocking calls run on the pool instead. */
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode) || fd <= 2)
         return K_FILE;
     if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -errno;
