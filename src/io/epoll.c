@@ -73,7 +73,7 @@ static int fd_kind(int fd, struct wf_fdent *e)
         return -errno;
     if (fl & O_NONBLOCK) {
         wf_spin_lock(&e->lock);
-        int ours = e->weft_nb;
+        int ours = atomic_load_explicit(&e->weft_nb, memory_order_relaxed);
         wf_spin_unlock(&e->lock);
         return ours ? K_POLLABLE : K_USER_NB;
     }
@@ -88,7 +88,7 @@ static int fd_kind(int fd, struct wf_fdent *e)
     if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -errno;
     wf_spin_lock(&e->lock);
-    e->weft_nb = 1;
+    atomic_store_explicit(&e->weft_nb, 1, memory_order_relaxed);
     wf_spin_unlock(&e->lock);
     return K_POLLABLE;
 }
@@ -197,18 +197,20 @@ static void offload(struct wf_vcpu *v, weft_io_op_t *op)
     wf_io_offload_submit(op);
 }
 
-static void do_close(weft_io_op_t *op)
+void wf_io_fd_forget(int fd)
 {
-    struct wf_fdent *e = wf_fdent(op->fd);
+    if (wf_io_be != &wf_io_epoll)
+        return;
+    struct wf_fdent *e = wf_fdent_peek(fd);
     weft_io_op_t *gone = NULL;
     if (e) {
         wf_spin_lock(&e->lock);
         gone = e->waiters;
         e->waiters = NULL;
         if (e->armed)
-            epoll_ctl(shared_epfd, EPOLL_CTL_DEL, op->fd, NULL);
+            epoll_ctl(shared_epfd, EPOLL_CTL_DEL, fd, NULL);
         e->armed = 0;
-        e->weft_nb = 0;
+        atomic_store_explicit(&e->weft_nb, 0, memory_order_relaxed);
         wf_spin_unlock(&e->lock);
     }
     while (gone) {
@@ -217,6 +219,11 @@ static void do_close(weft_io_op_t *op)
         wf_io_complete(gone, -EBADF);
         gone = next;
     }
+}
+
+static void do_close(weft_io_op_t *op)
+{
+    wf_io_fd_forget(op->fd);
     wf_io_complete(op, wf_io_exec(op));
 }
 
@@ -410,6 +417,17 @@ static int init(int nvcpus)
             return -errno;
     }
     return 0;
+}
+
+int wf_io_fd_nonblocking(int fd)
+{
+    long fl = wf_sys3(SYS_fcntl, fd, F_GETFL, 0);
+    if (fl < 0 || !(fl & O_NONBLOCK))
+        return fl < 0 ? -1 : 0;
+    if (wf_io_be != &wf_io_epoll)
+        return 1;
+    struct wf_fdent *e = wf_fdent_peek(fd);
+    return !(e && atomic_load_explicit(&e->weft_nb, memory_order_relaxed));
 }
 
 const struct wf_io_backend wf_io_epoll = {

@@ -82,6 +82,15 @@ long wf_io_exec(weft_io_op_t *op);
 struct pollfd;
 long wf_io_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
 
+/* Is fd non-blocking by the program's choice (1), not (0: blocking, or
+ * made non-blocking by the epoll backend), or not a descriptor (-1)? One
+ * fcntl, no lock, no allocation: callable from a signal handler. */
+int wf_io_fd_nonblocking(int fd);
+
+/* fd is being closed: the epoll backend forgets what it knew of it (its
+ * waiters complete with EBADF). Nothing on io_uring. Any thread. */
+void wf_io_fd_forget(int fd);
+
 /* Run op on the offload pool (offload.c); it completes from there. */
 void wf_io_offload_submit(weft_io_op_t *op);
 /* Offload pool threads now (for tests and dumps). */

@@ -7,14 +7,16 @@
  * the I/O port's backend, the thread's I/O timeout, a cancellation point.
  * Anywhere else (a bound thread, a host thread weft does not know, a
  * forked child: the runtime does not survive fork) it is the plain system
- * call. WEFT_IO_INTERPOSE=0 in the environment (read at the first call)
- * makes every one the plain system call.
+ * call, and so is a call on a descriptor the program made O_NONBLOCK
+ * (one fcntl to know). WEFT_IO_INTERPOSE=0 in the environment (read at
+ * the first call) makes every one the plain system call.
  *
  * Not covered: glibc's fortified variants (__read_chk, __recv_chk, ...:
  * programs built with _FORTIFY_SOURCE call those for reads into buffers of
  * known size), stdio (glibc reaches the kernel through its internal
- * __read/__write, which no preloaded library sees), open, close, fsync
- * and the other weft_ calls (use them directly). */
+ * __read/__write, which no preloaded library sees), open, fsync and the
+ * other weft_ calls (use them directly). close is interposed only so the
+ * epoll backend forgets the descriptor. */
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -32,8 +34,8 @@
 
 static atomic_int enabled = -1; /* WEFT_IO_INTERPOSE: -1 not read yet */
 
-/* The weft call, rather than the system call? */
-static int interposed(void)
+/* From a weft thread, in the runtime's process, not turned off? */
+static int on_weft(void)
 {
     if (!wf_io_on_vcpu() || !wp_in_runtime_process())
         return 0;
@@ -46,6 +48,16 @@ static int interposed(void)
     return e;
 }
 
+/* The weft call, rather than the system call? Not for a descriptor the
+ * program made non-blocking (nor a bad one): nothing would wait, and the
+ * plain system call takes no lock, so libc's async-signal-safety holds
+ * there (a signal handler writing to a non-blocking pipe: the self-pipe
+ * trick). */
+static int interposed(int fd)
+{
+    return on_weft() && wf_io_fd_nonblocking(fd) == 0;
+}
+
 /* A raw system call's result in libc's convention. */
 static long plain(long r)
 {
@@ -56,28 +68,28 @@ static long plain(long r)
 
 WP_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_read(fd, buf, n);
     return plain(wf_sys3(SYS_read, fd, A(buf), A(n)));
 }
 
 WP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_write(fd, buf, n);
     return plain(wf_sys3(SYS_write, fd, A(buf), A(n)));
 }
 
 WP_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_pread(fd, buf, n, off);
     return plain(wf_sys6(SYS_pread64, fd, A(buf), A(n), off, 0, 0));
 }
 
 WP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_pwrite(fd, buf, n, off);
     return plain(wf_sys6(SYS_pwrite64, fd, A(buf), A(n), off, 0, 0));
 }
@@ -95,28 +107,28 @@ WP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 
 WP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_readv(fd, iov, cnt);
     return plain(wf_sys3(SYS_readv, fd, A(iov), cnt));
 }
 
 WP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_writev(fd, iov, cnt);
     return plain(wf_sys3(SYS_writev, fd, A(iov), cnt));
 }
 
 WP_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_recv(fd, buf, n, flags);
     return plain(wf_sys6(SYS_recvfrom, fd, A(buf), A(n), flags, 0, 0));
 }
 
 WP_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_send(fd, buf, n, flags);
     return plain(wf_sys6(SYS_sendto, fd, A(buf), A(n), flags, 0, 0));
 }
@@ -124,7 +136,7 @@ WP_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 WP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
                            socklen_t *fromlen)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_recvfrom(fd, buf, n, flags, from, fromlen);
     return plain(wf_sys6(SYS_recvfrom, fd, A(buf), A(n), flags, A(from), A(fromlen)));
 }
@@ -132,28 +144,28 @@ WP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
 WP_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
                          socklen_t tolen)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_sendto(fd, buf, n, flags, to, tolen);
     return plain(wf_sys6(SYS_sendto, fd, A(buf), A(n), flags, A(to), tolen));
 }
 
 WP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_recvmsg(fd, msg, flags);
     return plain(wf_sys3(SYS_recvmsg, fd, A(msg), flags));
 }
 
 WP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_sendmsg(fd, msg, flags);
     return plain(wf_sys3(SYS_sendmsg, fd, A(msg), flags));
 }
 
 WP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_accept4(fd, addr, len, flags);
     return (int)plain(wf_sys6(SYS_accept4, fd, A(addr), A(len), flags, 0, 0));
 }
@@ -165,14 +177,24 @@ WP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 
 WP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    if (interposed())
+    if (interposed(fd))
         return weft_connect(fd, addr, len);
     return (int)plain(wf_sys3(SYS_connect, fd, A(addr), len));
 }
 
+/* close stays the plain system call (it does not wait), but the epoll
+ * backend must forget the descriptor: a number reused for a descriptor the
+ * program makes non-blocking must not look like one weft made so. */
+WP_EXPORT int close(int fd)
+{
+    if (wp_in_runtime_process())
+        wf_io_fd_forget(fd);
+    return (int)plain(wf_sys3(SYS_close, fd, 0, 0));
+}
+
 WP_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
-    if (interposed())
+    if (on_weft())
         return weft_poll(fds, nfds, timeout_ms);
     return (int)plain(wf_io_sys_poll(fds, nfds, timeout_ms));
 }

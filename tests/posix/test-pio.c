@@ -4,6 +4,7 @@
  * another thread keeps running), on both backends; the libc results and
  * errors; WEFT_IO_INTERPOSE=0 turns it off. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -111,6 +112,41 @@ static void parks_only_itself(const char *backend_env)
 WT_TEST(read_parks_only_itself_uring) { parks_only_itself("WEFT_IO=uring"); }
 WT_TEST(read_parks_only_itself_epoll) { parks_only_itself("WEFT_IO=epoll"); }
 
+/* A descriptor the epoll backend made O_NONBLOCK keeps its blocking
+ * meaning through the libc names: the second read waits for the writer.
+ * One the program made non-blocking answers EAGAIN. */
+WT_TEST(blocking_meaning_kept_child)
+{
+    child_only();
+    WT_OK(pipe(pfd));
+    WT_EQ(write(pfd[1], "a", 1), 1);
+    char c = 0;
+    WT_EQ(read(pfd[0], &c, 1), 1); /* weft's first use of the pipe */
+    pthread_t t = spawn(late_writer, NULL);
+    WT_EQ(read(pfd[0], &c, 1), 1); /* waits */
+    WT_EQ(c, 'w');
+    WT_PTR_EQ(join(t), NULL);
+    close(pfd[0]);
+    close(pfd[1]);
+    WT_OK(pipe2(pfd, O_NONBLOCK));
+    errno = 0;
+    WT_EQ(read(pfd[0], &c, 1), -1);
+    WT_ERR(errno, EAGAIN);
+    close(pfd[0]);
+    close(pfd[1]);
+}
+
+static void blocking_meaning_kept(const char *backend_env)
+{
+    struct wt_child c;
+    run_self(&c, "blocking_meaning_kept_child", backend_env);
+    WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
+    wt_child_free(&c);
+}
+
+WT_TEST(blocking_meaning_kept_uring) { blocking_meaning_kept("WEFT_IO=uring"); }
+WT_TEST(blocking_meaning_kept_epoll) { blocking_meaning_kept("WEFT_IO=epoll"); }
+
 WT_TEST(opt_out_child)
 {
     child_only();
@@ -136,5 +172,8 @@ WT_MAIN(WT_ENTRY(calls_through_port, 0, 60),
         WT_ENTRY(read_parks_only_itself_child, 0, 60),
         WT_ENTRY(read_parks_only_itself_uring, 0, 60),
         WT_ENTRY(read_parks_only_itself_epoll, 0, 60),
+        WT_ENTRY(blocking_meaning_kept_child, 0, 60),
+        WT_ENTRY(blocking_meaning_kept_uring, 0, 60),
+        WT_ENTRY(blocking_meaning_kept_epoll, 0, 60),
         WT_ENTRY(opt_out_child, 0, 60),
         WT_ENTRY(opt_out, 0, 60))
