@@ -229,9 +229,10 @@ _Noreturn void wf_thread_entry(void)
 static void vcpu_unpark(struct wf_vcpu *w)
 {
     if (atomic_exchange(&w->parked, 0)) {
-        wf_host_futex_wake((int *)&w->parked, 1);
-        if (wf_io_hooks) /* it may sleep in the I/O backend instead */
+        if (wf_io_hooks) /* it sleeps in the I/O backend (idle_sleep) */
             wf_io_hooks->kick(w);
+        else
+            wf_host_futex_wake((int *)&w->parked, 1);
     }
 }
 

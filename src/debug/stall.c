@@ -125,7 +125,8 @@ static void on_stall_signal(int sig)
     p = put_u64(p, end, threshold_ms);
     p = put_str(p, end, "); backtrace:\n");
     *p = '\0';
-    /* Raw write(2)s: libweft-pthread exports write under libc's name. */
+    /* Raw: in libweft-pthread, write is the I/O port's (src/posix/io.c),
+     * and this runs in a signal handler on the stalled thread. */
     wf_sys3(SYS_write, 2, (long)buf, (long)(p - buf));
     void *frames[BT_MAX];
     int n = backtrace(frames, BT_MAX);

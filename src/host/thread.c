@@ -1,9 +1,12 @@
 /* thread.c - host threads: the vCPUs and daemons run on them; foreign
  * ones are adopted as bound weft threads. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -43,18 +46,22 @@ void wf_host_stack_bounds(void **lo, size_t *size)
     }
 }
 
+/* Raw system calls, not stdio: the timer daemon calls this while exit may
+ * be flushing and freeing every FILE in another thread (a FILE opened and
+ * closed here then was found freed by glibc's exit-time cleanup). */
 long wf_host_thread_count(void)
 {
-    char line[128];
-    long n = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
+    char buf[4096];
+    long fd = wf_sys6(SYS_openat, AT_FDCWD, (long)"/proc/self/status", O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    if (fd < 0)
         return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %ld", &n) == 1)
-            break;
-    fclose(f);
-    return n;
+    long len = wf_sys3(SYS_read, fd, (long)buf, sizeof buf - 1);
+    wf_sys3(SYS_close, fd, 0, 0);
+    if (len <= 0)
+        return -1;
+    buf[len] = 0;
+    const char *p = strstr(buf, "\nThreads:");
+    return p ? strtol(p + 9, NULL, 10) : -1;
 }
 
 int wf_host_ncpus(void)

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/sys.h"
 #include "io/call.h"
-#include "io/sys.h"
 
 #define POLL_STACK_OPS 16
 
@@ -67,15 +67,15 @@ static void wait_any(struct pollfd *fds, nfds_t nfds, uint64_t deadline)
 int weft_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
     if (!wf_io_on_vcpu() || !wf_io_be)
-        return (int)wf_io_ret(io_sys_poll(fds, nfds, timeout_ms));
+        return (int)wf_io_ret(wf_io_sys_poll(fds, nfds, timeout_ms));
     uint64_t io_deadline = wf_io_deadline();
     uint64_t user_deadline =
         timeout_ms < 0 ? 0 : wf_host_now() + (uint64_t)timeout_ms * 1000000u;
     for (;;) {
         weft_testcancel();
-        int r = (int)wf_io_ret(io_sys_poll(fds, nfds, 0));
+        long r = wf_io_sys_poll(fds, nfds, 0);
         if (r != 0 || timeout_ms == 0)
-            return r;
+            return (int)wf_io_ret(r);
         uint64_t now = wf_host_now();
         if (user_deadline && now >= user_deadline)
             return 0;
@@ -83,6 +83,13 @@ int weft_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
             return (int)wf_io_ret(-ETIMEDOUT);
         wait_any(fds, nfds, earlier(user_deadline, io_deadline));
     }
+}
+
+/* waitpid as the raw system call: libweft-pthread exports waitpid itself,
+ * and would send a call by that name back here. */
+static pid_t sys_waitpid(pid_t pid, int *status, int options)
+{
+    return (pid_t)wf_io_ret(wf_sys6(SYS_wait4, pid, (long)status, options, 0, 0, 0));
 }
 
 struct waitpid_args {
@@ -94,20 +101,21 @@ struct waitpid_args {
 static long waitpid_fn(void *arg)
 {
     struct waitpid_args *a = arg;
-    return io_sys_waitpid(a->pid, a->status, a->options);
+    pid_t r = sys_waitpid(a->pid, a->status, a->options);
+    return r < 0 ? -errno : r;
 }
 
 static void close_fd(void *arg)
 {
-    io_sys_close((int)(intptr_t)arg);
+    wf_sys3(SYS_close, (long)(intptr_t)arg, 0, 0); /* raw: errno untouched */
 }
 
 pid_t weft_waitpid(pid_t pid, int *status, int options)
 {
     if (!wf_io_on_vcpu() || !wf_io_be || (options & WNOHANG))
-        return (pid_t)wf_io_ret(io_sys_waitpid(pid, status, options));
+        return sys_waitpid(pid, status, options);
     struct waitpid_args a = {pid, status, options};
-    int pfd = pid > 0 ? (int)wf_sys6(SYS_pidfd_open, pid, 0, 0, 0, 0, 0) : -1;
+    int pfd = pid > 0 ? (int)wf_sys3(SYS_pidfd_open, pid, 0, 0) : -1;
     if (pfd < 0) {
         /* Any child, a group, or no pidfd: the pool waits for it. */
         return (pid_t)wf_io_ret(weft_io_offload(waitpid_fn, &a));
@@ -116,9 +124,9 @@ pid_t weft_waitpid(pid_t pid, int *status, int options)
     pid_t ret;
     weft_cleanup_push(close_fd, (void *)(intptr_t)pfd);
     for (;;) {
-        ret = (pid_t)wf_io_ret(io_sys_waitpid(pid, status, options | WNOHANG));
+        ret = sys_waitpid(pid, status, options | WNOHANG);
         if (ret != 0)
-            break; /* reaped, or an error (errno set) */
+            break; /* reaped, or an error (errno set by waitpid) */
         weft_io_op_t op; /* readable once the process has exited */
         wf_io_op_init(&op, WEFT_IO_POLL, pfd);
         op.flags = POLLIN;

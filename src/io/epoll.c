@@ -17,7 +17,9 @@
  * libc. Each call checks the flags (F_GETFL), so a descriptor closed
  * with plain close() and its number reused is seen afresh. Regular
  * files, block devices and directories do not wait for readiness: their
- * calls, and open, statx, fsync and splice, go to the offload pool.
+ * calls, and open, statx, fsync and splice, go to the offload pool; so do
+ * blocking calls on descriptors 0, 1 and 2, which weft never makes
+ * non-blocking (they are shared with the shell).
  *
  * Idle vCPUs: each has its own epoll set holding its eventfd (the kick)
  * and the shared set (nested epoll: the shared set is readable while it
@@ -28,6 +30,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +41,9 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/sys.h"
 #include "io/fdtab.h"
 #include "io/io.h"
-#include "io/sys.h"
 
 #define EV_KICK 1u
 #define EV_SHARED 2u
@@ -70,19 +73,22 @@ static int fd_kind(int fd, struct wf_fdent *e)
         return -errno;
     if (fl & O_NONBLOCK) {
         wf_spin_lock(&e->lock);
-        int ours = e->weft_nb;
+        int ours = atomic_load_explicit(&e->weft_nb, memory_order_relaxed);
         wf_spin_unlock(&e->lock);
         return ours ? K_POLLABLE : K_USER_NB;
     }
     struct stat st;
     if (fstat(fd, &st) < 0)
         return -errno;
-    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))
+    /* Standard input, output and error are shared with the shell and the
+     * processes around: never made O_NONBLOCK (a terminal left so breaks
+     * the shell), their blocking calls run on the pool instead. */
+    if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode) || fd <= 2)
         return K_FILE;
     if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -errno;
     wf_spin_lock(&e->lock);
-    e->weft_nb = 1;
+    atomic_store_explicit(&e->weft_nb, 1, memory_order_relaxed);
     wf_spin_unlock(&e->lock);
     return K_POLLABLE;
 }
@@ -106,7 +112,7 @@ static long attempt(weft_io_op_t *op)
     struct wf_io_priv *p = wf_io_priv(op);
     if (op->code == WEFT_IO_POLL) {
         struct pollfd pf = {.fd = op->fd, .events = (short)op->flags};
-        long n = io_sys_poll(&pf, 1, 0);
+        long n = wf_io_sys_poll(&pf, 1, 0);
         return n < 0 ? n : n == 0 ? -EAGAIN : pf.revents;
     }
     if (op->code == WEFT_IO_CONNECT && p->stage) {
@@ -191,18 +197,20 @@ static void offload(struct wf_vcpu *v, weft_io_op_t *op)
     wf_io_offload_submit(op);
 }
 
-static void do_close(weft_io_op_t *op)
+void wf_io_fd_forget(int fd)
 {
-    struct wf_fdent *e = wf_fdent(op->fd);
+    if (wf_io_be != &wf_io_epoll)
+        return;
+    struct wf_fdent *e = wf_fdent_peek(fd);
     weft_io_op_t *gone = NULL;
     if (e) {
         wf_spin_lock(&e->lock);
         gone = e->waiters;
         e->waiters = NULL;
         if (e->armed)
-            epoll_ctl(shared_epfd, EPOLL_CTL_DEL, op->fd, NULL);
+            epoll_ctl(shared_epfd, EPOLL_CTL_DEL, fd, NULL);
         e->armed = 0;
-        e->weft_nb = 0;
+        atomic_store_explicit(&e->weft_nb, 0, memory_order_relaxed);
         wf_spin_unlock(&e->lock);
     }
     while (gone) {
@@ -211,6 +219,11 @@ static void do_close(weft_io_op_t *op)
         wf_io_complete(gone, -EBADF);
         gone = next;
     }
+}
+
+static void do_close(weft_io_op_t *op)
+{
+    wf_io_fd_forget(op->fd);
     wf_io_complete(op, wf_io_exec(op));
 }
 
@@ -329,6 +342,13 @@ static void cancel(weft_io_op_t *op)
     }
 }
 
+static atomic_int no_pwait2; /* epoll_pwait2 answered ENOSYS once */
+
+static uint64_t rel_ns(const struct timespec *ts)
+{
+    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
 static int idle_wait(struct wf_vcpu *v, uint64_t deadline)
 {
     struct vstate *s = &vs[v->index];
@@ -343,15 +363,24 @@ static int idle_wait(struct wf_vcpu *v, uint64_t deadline)
             ts.tv_nsec = (long)(rel % 1000000000u);
             tp = &ts;
         }
-        int n = epoll_pwait2(s->epfd, evs, 4, tp, NULL);
-        if (n < 0 && errno == ENOSYS) /* before Linux 5.11: milliseconds, rounded up */
-            n = epoll_wait(s->epfd, evs, 4, tp ? (int)((ts.tv_sec * 1000000000L + ts.tv_nsec + 999999) / 1000000) : -1);
+        int n = -1;
+        if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+            n = epoll_pwait2(s->epfd, evs, 4, tp, NULL);
+            if (n < 0 && errno == ENOSYS)
+                atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
+        }
+        if (atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+            /* Before Linux 5.11 (or under valgrind 3.19): milliseconds,
+             * rounded up so the vCPU never wakes before its timer. */
+            long ms = tp ? (long)((rel_ns(tp) + 999999) / 1000000) : -1;
+            n = epoll_wait(s->epfd, evs, 4, ms > INT_MAX ? INT_MAX : (int)ms);
+        }
         if (n == 0)
             rc = -ETIMEDOUT;
         for (int i = 0; i < n; i++)
             if (evs[i].data.u32 == EV_KICK) {
-                uint64_t x;
-                io_sys_read(s->evfd, &x, sizeof x);
+                uint64_t x; /* raw: read is libweft-pthread's own name */
+                wf_sys3(SYS_read, s->evfd, (long)&x, sizeof x);
             }
     }
     atomic_store(&s->in_wait, 0);
@@ -364,7 +393,7 @@ static void kick(struct wf_vcpu *v)
     struct vstate *s = &vs[v->index];
     if (atomic_load(&s->in_wait)) {
         uint64_t one = 1;
-        io_sys_write(s->evfd, &one, sizeof one);
+        wf_sys3(SYS_write, s->evfd, (long)&one, sizeof one);
     }
 }
 
@@ -388,6 +417,17 @@ static int init(int nvcpus)
             return -errno;
     }
     return 0;
+}
+
+int wf_io_fd_nonblocking(int fd)
+{
+    long fl = wf_sys3(SYS_fcntl, fd, F_GETFL, 0);
+    if (fl < 0 || !(fl & O_NONBLOCK))
+        return fl < 0 ? -1 : 0;
+    if (wf_io_be != &wf_io_epoll)
+        return 1;
+    struct wf_fdent *e = wf_fdent_peek(fd);
+    return !(e && atomic_load_explicit(&e->weft_nb, memory_order_relaxed));
 }
 
 const struct wf_io_backend wf_io_epoll = {

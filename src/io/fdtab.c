@@ -31,3 +31,11 @@ struct wf_fdent *wf_fdent(int fd)
     }
     return &c[fd % CHUNK];
 }
+
+struct wf_fdent *wf_fdent_peek(int fd)
+{
+    if (fd < 0 || fd >= WF_FDTAB_MAX)
+        return NULL;
+    struct wf_fdent *c = atomic_load_explicit(&chunks[fd / CHUNK], memory_order_acquire);
+    return c ? &c[fd % CHUNK] : NULL;
+}

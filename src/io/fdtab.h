@@ -2,6 +2,7 @@
 #ifndef WF_IO_FDTAB_H
 #define WF_IO_FDTAB_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/spinlock.h"
@@ -10,7 +11,9 @@
 struct wf_fdent {
     wf_spinlock_t lock;      /* guards the fields below; taken above a
                                 bucket lock (port.c) only after release */
-    uint8_t weft_nb;         /* weft made the descriptor O_NONBLOCK */
+    atomic_uchar weft_nb;    /* weft made the descriptor O_NONBLOCK; written
+                                under lock, read without it too (the
+                                interposed calls, wf_io_fd_nonblocking) */
     uint8_t armed;           /* registered in the epoll set (ONESHOT: may
                                 have fired since) */
     weft_io_op_t *waiters;   /* operations waiting for readiness, linked
@@ -21,5 +24,8 @@ struct wf_fdent {
  * table (WF_FDTAB_MAX) or no memory. Entries are never freed. */
 struct wf_fdent *wf_fdent(int fd);
 #define WF_FDTAB_MAX (1 << 20)
+/* The same, but NULL where no entry was ever made; never allocates (so a
+ * signal handler may call it). */
+struct wf_fdent *wf_fdent_peek(int fd);
 
 #endif

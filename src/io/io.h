@@ -4,6 +4,7 @@
 #ifndef WF_IO_H
 #define WF_IO_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -75,6 +76,21 @@ void wf_io_complete(weft_io_op_t *op, long res);
 /* Do op as the plain blocking system call (or fn); >= 0 or -errno. */
 long wf_io_exec(weft_io_op_t *op);
 
+/* ppoll(2) as a raw system call (timeout_ms < 0: none); >= 0 or -errno.
+ * Inside the library poll/read/write are never called by their libc
+ * names: libweft-pthread exports those names (src/posix/io.c). */
+struct pollfd;
+long wf_io_sys_poll(struct pollfd *fds, unsigned long nfds, int timeout_ms);
+
+/* Is fd non-blocking by the program's choice (1), not (0: blocking, or
+ * made non-blocking by the epoll backend), or not a descriptor (-1)? One
+ * fcntl, no lock, no allocation: callable from a signal handler. */
+int wf_io_fd_nonblocking(int fd);
+
+/* fd is being closed: the epoll backend forgets what it knew of it (its
+ * waiters complete with EBADF). Nothing on io_uring. Any thread. */
+void wf_io_fd_forget(int fd);
+
 /* Run op on the offload pool (offload.c); it completes from there. */
 void wf_io_offload_submit(weft_io_op_t *op);
 /* Offload pool threads now (for tests and dumps). */
@@ -90,17 +106,17 @@ uint64_t wf_io_deadline(void);
 /* Cancel those of ops[0..n) still in flight and wait for all of them
  * (not interruptible by a cancel). */
 void wf_io_cancel_drain(weft_io_op_t *ops, int n);
-/* The result of a call: >= 0 as it is, else errno = -r and -1. */
-static inline long wf_io_ret(long r);
 
-/* The calling thread is a weft thread on a vCPU (not bound, not foreign). */
+/* The calling thread is a weft thread on a vCPU (not bound, not foreign,
+ * not a vCPU's idle context). */
 static inline int wf_io_on_vcpu(void)
 {
     struct wf_thread *t = wf_tls_self;
-    return t && !(t->flags & WF_TF_BOUND);
+    return t && !(t->flags & (WF_TF_BOUND | WF_TF_IDLE));
 }
 
-#include <errno.h>
+/* The result of a call in libc's convention: >= 0 as it is, else
+ * errno = -r and -1. */
 static inline long wf_io_ret(long r)
 {
     if (r < 0) {

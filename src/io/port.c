@@ -222,7 +222,7 @@ uint64_t wf_io_deadline(void)
 long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
 {
     struct wf_thread *self = wf_tls_self;
-    if (!self || (self->flags & WF_TF_BOUND) || !wf_io_be)
+    if (!wf_io_on_vcpu() || !wf_io_be)
         return wf_io_exec(op); /* blocks this host thread, as libc would */
     const char *kind = kind_names[op->code];
     for (;;) {

@@ -1,84 +1,213 @@
-/* io.c - libc's blocking calls, interposed: a weft thread that calls read,
- * write, accept, poll, ... in an unmodified program parks on the I/O port
- * (weft/io.h, docs/io.md) instead of holding its vCPU, so a
- * thread-per-connection server gets the port's benefit without a change.
+/* io.c - libc's blocking I/O entry points under their own names, so that
+ * an unmodified thread-per-connection program run with libweft-pthread
+ * parks only the calling thread in read, accept, poll, ... (docs/io.md).
  *
- * The weft_<call> has the libc call's semantics (results, errno, partial
- * transfers, EOF, O_NONBLOCK descriptors) and is a cancellation point, as
- * POSIX makes these calls. Callers that are not weft threads on a vCPU
- * (the first host thread, the runtime's own) go straight to libc, and so
- * does everything when WEFT_PTHREAD_IO=0 is in the environment.
+ * Called from a weft thread on a vCPU, in the process the runtime runs
+ * in, each is the weft_ call of weft/io.h: the same results and errors,
+ * the I/O port's backend, the thread's I/O timeout, a cancellation point.
+ * Anywhere else (a bound thread, a host thread weft does not know, a
+ * forked child: the runtime does not survive fork) it is the plain system
+ * call, and so is a call on a descriptor the program made O_NONBLOCK
+ * (one fcntl to know). WEFT_IO_INTERPOSE=0 in the environment (read at
+ * the first call) makes every one the plain system call.
  *
- * The _FORTIFY_SOURCE entry points (__read_chk, __open_2, ...) are here
- * too: a program built with fortification calls those instead. glibc's
- * own internal calls (stdio's reads and writes, the resolver's sockets)
- * never pass through here; they block the vCPU as before. */
-#undef _FORTIFY_SOURCE /* the names below are defined here, not wrapped */
+ * Also here: open and openat (and their 64 names), fsync, fdatasync,
+ * statx, splice, waitpid and getaddrinfo (on the offload pool), and the
+ * _FORTIFY_SOURCE entry points a fortified program calls instead of read,
+ * pread, recv, recvfrom, poll and open (__read_chk, __open_2, ...).
+ *
+ * Not covered: stdio (glibc reaches the kernel through its internal
+ * __read/__write, which no preloaded library sees) and calls outside this
+ * list (select, epoll_wait, sendfile). close is interposed only so the
+ * epoll backend forgets the descriptor. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/runtime.h"
 #include "host/real.h"
+#include "host/sys.h"
+#include "io/io.h"
 #include "posix/posix.h"
-#include "weft/io.h"
+#include "posix/shared_futex.h"
 
-static int port_off = -1; /* WEFT_PTHREAD_IO=0; -1 until read */
+static atomic_int enabled = -1; /* WEFT_IO_INTERPOSE: -1 not read yet */
 
-/* Set in the child of a fork: it has no vCPUs to run the port (until the
- * runtime learns to restart there), so its calls go to libc, including
- * the dup2s, closes and writes a child makes before exec. */
-static int forked;
-
-static void in_child(void)
+/* From a weft thread, in the runtime's process, not turned off? */
+static int on_weft(void)
 {
-    forked = 1;
-}
-
-extern void *__dso_handle __attribute__((weak));
-
-__attribute__((constructor)) static void watch_fork(void)
-{
-    int (*reg)(void (*)(void), void (*)(void), void (*)(void), void *);
-    *(void **)&reg = wf_real_sym("__register_atfork");
-    if (reg)
-        reg(NULL, NULL, in_child, &__dso_handle ? __dso_handle : NULL);
-}
-
-static int use_port(void)
-{
-    struct wf_thread *t = wf_tls_self;
-    if (!t || (t->flags & WF_TF_BOUND) || forked)
+    if (!wf_io_on_vcpu() || !wp_in_runtime_process())
         return 0;
-    int off = __atomic_load_n(&port_off, __ATOMIC_RELAXED);
-    if (off < 0) {
-        const char *e = getenv("WEFT_PTHREAD_IO");
-        off = e && !strcmp(e, "0");
-        __atomic_store_n(&port_off, off, __ATOMIC_RELAXED);
+    int e = atomic_load_explicit(&enabled, memory_order_relaxed);
+    if (e < 0) {
+        const char *s = getenv("WEFT_IO_INTERPOSE");
+        e = !(s && !strcmp(s, "0"));
+        atomic_store_explicit(&enabled, e, memory_order_relaxed);
     }
-    return !off;
+    return e;
 }
 
-/* libc's function of this name (the next definition after ours). */
-#define REAL(name)                                                             \
-    ({                                                                         \
-        static __typeof__(&name) real_;                                        \
-        if (!real_)                                                            \
-            *(void **)&real_ = wf_real_sym(#name);                             \
-        real_;                                                                 \
-    })
+/* The weft call, rather than the system call? Not for a descriptor the
+ * program made non-blocking (nor a bad one): nothing would wait, and the
+ * plain system call takes no lock, so libc's async-signal-safety holds
+ * there (a signal handler writing to a non-blocking pipe: the self-pipe
+ * trick). */
+static int interposed(int fd)
+{
+    return on_weft() && wf_io_fd_nonblocking(fd) == 0;
+}
 
-#define PORT_OR_LIBC(name, args)                                               \
-    return use_port() ? weft_##name args : REAL(name) args
+/* A raw system call's result in libc's convention. */
+static long plain(long r)
+{
+    return wf_io_ret(r);
+}
+
+#define A(x) ((long)(x))
+
+WP_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+    if (interposed(fd))
+        return weft_read(fd, buf, n);
+    return plain(wf_sys3(SYS_read, fd, A(buf), A(n)));
+}
+
+WP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+    if (interposed(fd))
+        return weft_write(fd, buf, n);
+    return plain(wf_sys3(SYS_write, fd, A(buf), A(n)));
+}
+
+WP_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    if (interposed(fd))
+        return weft_pread(fd, buf, n, off);
+    return plain(wf_sys6(SYS_pread64, fd, A(buf), A(n), off, 0, 0));
+}
+
+WP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    if (interposed(fd))
+        return weft_pwrite(fd, buf, n, off);
+    return plain(wf_sys6(SYS_pwrite64, fd, A(buf), A(n), off, 0, 0));
+}
+
+/* x86_64: off_t is 64 bits, and the *64 names are the same calls. */
+WP_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+    return pread(fd, buf, n, off);
+}
+
+WP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+    return pwrite(fd, buf, n, off);
+}
+
+WP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+    if (interposed(fd))
+        return weft_readv(fd, iov, cnt);
+    return plain(wf_sys3(SYS_readv, fd, A(iov), cnt));
+}
+
+WP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    if (interposed(fd))
+        return weft_writev(fd, iov, cnt);
+    return plain(wf_sys3(SYS_writev, fd, A(iov), cnt));
+}
+
+WP_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    if (interposed(fd))
+        return weft_recv(fd, buf, n, flags);
+    return plain(wf_sys6(SYS_recvfrom, fd, A(buf), A(n), flags, 0, 0));
+}
+
+WP_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    if (interposed(fd))
+        return weft_send(fd, buf, n, flags);
+    return plain(wf_sys6(SYS_sendto, fd, A(buf), A(n), flags, 0, 0));
+}
+
+WP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *from,
+                           socklen_t *fromlen)
+{
+    if (interposed(fd))
+        return weft_recvfrom(fd, buf, n, flags, from, fromlen);
+    return plain(wf_sys6(SYS_recvfrom, fd, A(buf), A(n), flags, A(from), A(fromlen)));
+}
+
+WP_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *to,
+                         socklen_t tolen)
+{
+    if (interposed(fd))
+        return weft_sendto(fd, buf, n, flags, to, tolen);
+    return plain(wf_sys6(SYS_sendto, fd, A(buf), A(n), flags, A(to), tolen));
+}
+
+WP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    if (interposed(fd))
+        return weft_recvmsg(fd, msg, flags);
+    return plain(wf_sys3(SYS_recvmsg, fd, A(msg), flags));
+}
+
+WP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    if (interposed(fd))
+        return weft_sendmsg(fd, msg, flags);
+    return plain(wf_sys3(SYS_sendmsg, fd, A(msg), flags));
+}
+
+WP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    if (interposed(fd))
+        return weft_accept4(fd, addr, len, flags);
+    return (int)plain(wf_sys6(SYS_accept4, fd, A(addr), A(len), flags, 0, 0));
+}
+
+WP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return accept4(fd, addr, len, 0);
+}
+
+WP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    if (interposed(fd))
+        return weft_connect(fd, addr, len);
+    return (int)plain(wf_sys3(SYS_connect, fd, A(addr), len));
+}
+
+/* close stays the plain system call (it does not wait), but the epoll
+ * backend must forget the descriptor: a number reused for a descriptor the
+ * program makes non-blocking must not look like one weft made so. */
+WP_EXPORT int close(int fd)
+{
+    if (wp_in_runtime_process())
+        wf_io_fd_forget(fd);
+    return (int)plain(wf_sys3(SYS_close, fd, 0, 0));
+}
+
+WP_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+    if (on_weft())
+        return weft_poll(fds, nfds, timeout_ms);
+    return (int)plain(wf_io_sys_poll(fds, nfds, timeout_ms));
+}
+
+/* ---- the calls with no descriptor to wait on, or a file's ---- */
 
 /* open and openat take a mode only with these flags. */
 static int needs_mode(int flags)
@@ -86,140 +215,16 @@ static int needs_mode(int flags)
     return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-WP_EXPORT ssize_t read(int fd, void *buf, size_t len)
-{
-    PORT_OR_LIBC(read, (fd, buf, len));
-}
-
-WP_EXPORT ssize_t write(int fd, const void *buf, size_t len)
-{
-    PORT_OR_LIBC(write, (fd, buf, len));
-}
-
-WP_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t off)
-{
-    PORT_OR_LIBC(pread, (fd, buf, len, off));
-}
-
-WP_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off_t off)
-{
-    return use_port() ? weft_pread(fd, buf, len, off) : REAL(pread64)(fd, buf, len, off);
-}
-
-WP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
-{
-    PORT_OR_LIBC(pwrite, (fd, buf, len, off));
-}
-
-WP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
-{
-    return use_port() ? weft_pwrite(fd, buf, len, off) : REAL(pwrite64)(fd, buf, len, off);
-}
-
-WP_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
-{
-    PORT_OR_LIBC(readv, (fd, iov, cnt));
-}
-
-WP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
-{
-    PORT_OR_LIBC(writev, (fd, iov, cnt));
-}
-
-WP_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
-{
-    PORT_OR_LIBC(recv, (fd, buf, len, flags));
-}
-
-WP_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
-{
-    PORT_OR_LIBC(send, (fd, buf, len, flags));
-}
-
-WP_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
-                           socklen_t *fromlen)
-{
-    PORT_OR_LIBC(recvfrom, (fd, buf, len, flags, from, fromlen));
-}
-
-WP_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
-                         socklen_t tolen)
-{
-    PORT_OR_LIBC(sendto, (fd, buf, len, flags, to, tolen));
-}
-
-WP_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
-{
-    PORT_OR_LIBC(recvmsg, (fd, msg, flags));
-}
-
-WP_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-    PORT_OR_LIBC(sendmsg, (fd, msg, flags));
-}
-
-WP_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
-{
-    PORT_OR_LIBC(accept, (fd, addr, len));
-}
-
-WP_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
-{
-    PORT_OR_LIBC(accept4, (fd, addr, len, flags));
-}
-
-WP_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-    PORT_OR_LIBC(connect, (fd, addr, len));
-}
-
-WP_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
-{
-    PORT_OR_LIBC(poll, (fds, n, timeout_ms));
-}
-
-WP_EXPORT int close(int fd)
-{
-    PORT_OR_LIBC(close, (fd));
-}
-
-WP_EXPORT int fsync(int fd)
-{
-    PORT_OR_LIBC(fsync, (fd));
-}
-
-WP_EXPORT int fdatasync(int fd)
-{
-    PORT_OR_LIBC(fdatasync, (fd));
-}
-
-WP_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *buf)
-{
-    PORT_OR_LIBC(statx, (dirfd, path, flags, mask, buf));
-}
-
-WP_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
-                         unsigned flags)
-{
-    PORT_OR_LIBC(splice, (in, off_in, out, off_out, len, flags));
-}
-
-WP_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
-{
-    PORT_OR_LIBC(waitpid, (pid, status, options));
-}
-
-WP_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
-                          struct addrinfo **res)
-{
-    PORT_OR_LIBC(getaddrinfo, (node, service, hints, res));
-}
-
-/* ---- open: a mode only with O_CREAT or O_TMPFILE ---- */
-
 static mode_t mode_arg(int flags, va_list ap)
 {
     return needs_mode(flags) ? (mode_t)va_arg(ap, int) : 0;
+}
+
+static int open_at(int dirfd, const char *path, int flags, mode_t mode)
+{
+    if (on_weft())
+        return weft_openat(dirfd, path, flags, mode);
+    return (int)plain(wf_sys6(SYS_openat, dirfd, A(path), flags, mode, 0, 0));
 }
 
 WP_EXPORT int open(const char *path, int flags, ...)
@@ -228,17 +233,7 @@ WP_EXPORT int open(const char *path, int flags, ...)
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
     va_end(ap);
-    return use_port() ? weft_open(path, flags, mode) : REAL(open)(path, flags, mode);
-}
-
-WP_EXPORT int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t mode = mode_arg(flags, ap);
-    va_end(ap);
-    return use_port() ? weft_open(path, flags | O_LARGEFILE, mode)
-                      : REAL(open64)(path, flags, mode);
+    return open_at(AT_FDCWD, path, flags, mode);
 }
 
 WP_EXPORT int openat(int dirfd, const char *path, int flags, ...)
@@ -247,8 +242,17 @@ WP_EXPORT int openat(int dirfd, const char *path, int flags, ...)
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
     va_end(ap);
-    return use_port() ? weft_openat(dirfd, path, flags, mode)
-                      : REAL(openat)(dirfd, path, flags, mode);
+    return open_at(dirfd, path, flags, mode);
+}
+
+/* x86_64: O_LARGEFILE is what the 64 names add. */
+WP_EXPORT int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, ap);
+    va_end(ap);
+    return open_at(AT_FDCWD, path, flags | O_LARGEFILE, mode);
 }
 
 WP_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
@@ -257,8 +261,54 @@ WP_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
     va_end(ap);
-    return use_port() ? weft_openat(dirfd, path, flags | O_LARGEFILE, mode)
-                      : REAL(openat64)(dirfd, path, flags, mode);
+    return open_at(dirfd, path, flags | O_LARGEFILE, mode);
+}
+
+WP_EXPORT int fsync(int fd)
+{
+    if (on_weft())
+        return weft_fsync(fd);
+    return (int)plain(wf_sys3(SYS_fsync, fd, 0, 0));
+}
+
+WP_EXPORT int fdatasync(int fd)
+{
+    if (on_weft())
+        return weft_fdatasync(fd);
+    return (int)plain(wf_sys3(SYS_fdatasync, fd, 0, 0));
+}
+
+WP_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *buf)
+{
+    if (on_weft())
+        return weft_statx(dirfd, path, flags, mask, buf);
+    return (int)plain(wf_sys6(SYS_statx, dirfd, A(path), flags, mask, A(buf), 0));
+}
+
+WP_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
+                         unsigned flags)
+{
+    if (on_weft())
+        return weft_splice(in, off_in, out, off_out, len, flags);
+    return plain(wf_sys6(SYS_splice, in, A(off_in), out, A(off_out), A(len), flags));
+}
+
+WP_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+    if (on_weft())
+        return weft_waitpid(pid, status, options);
+    return (pid_t)plain(wf_sys6(SYS_wait4, pid, A(status), options, 0, 0, 0));
+}
+
+WP_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                          struct addrinfo **res)
+{
+    if (on_weft())
+        return weft_getaddrinfo(node, service, hints, res);
+    static int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+    if (!real)
+        *(void **)&real = wf_real_sym("getaddrinfo");
+    return real(node, service, hints, res);
 }
 
 /* ---- _FORTIFY_SOURCE entry points: glibc's checks, then the call ---- */
@@ -308,24 +358,36 @@ WP_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout_ms, size_t fd
     return poll(fds, n, timeout_ms);
 }
 
-/* Without a mode where one is needed, glibc's own reports and aborts. */
+/* A mode needed but not given: glibc's own entry point reports it and
+ * aborts, as in a program without weft. */
+#define OPEN_2(self, ...)                                                      \
+    if (needs_mode(flags)) {                                                   \
+        static __typeof__(&self) real;                                         \
+        if (!real)                                                             \
+            *(void **)&real = wf_real_sym(#self);                              \
+        return real(__VA_ARGS__);                                              \
+    }
+
 WP_EXPORT int __open_2(const char *path, int flags)
 {
-    return needs_mode(flags) ? REAL(__open_2)(path, flags) : open(path, flags);
+    OPEN_2(__open_2, path, flags)
+    return open_at(AT_FDCWD, path, flags, 0);
 }
 
 WP_EXPORT int __open64_2(const char *path, int flags)
 {
-    return needs_mode(flags) ? REAL(__open64_2)(path, flags) : open64(path, flags);
+    OPEN_2(__open64_2, path, flags)
+    return open_at(AT_FDCWD, path, flags | O_LARGEFILE, 0);
 }
 
 WP_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-    return needs_mode(flags) ? REAL(__openat_2)(dirfd, path, flags) : openat(dirfd, path, flags);
+    OPEN_2(__openat_2, dirfd, path, flags)
+    return open_at(dirfd, path, flags, 0);
 }
 
 WP_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-    return needs_mode(flags) ? REAL(__openat64_2)(dirfd, path, flags)
-                             : openat64(dirfd, path, flags);
+    OPEN_2(__openat64_2, dirfd, path, flags)
+    return open_at(dirfd, path, flags | O_LARGEFILE, 0);
 }

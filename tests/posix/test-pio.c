@@ -1,396 +1,179 @@
-/* test-pio.c - libc's blocking calls in the drop-in (src/posix/io.c): a
- * pthread blocked in read, accept, connect, poll or waitpid parks on the
- * I/O port and leaves its vCPU to the others, with libc's results and
- * errors, as a cancellation point; WEFT_PTHREAD_IO=0 turns it off.
- *
- * The cases run in child processes on one vCPU (where a call that held
- * the vCPU would hang the child: its parent kills it after 30 s and the
- * test fails), once per backend (WEFT_IO=uring, WEFT_IO=epoll). This file
- * is built with _FORTIFY_SOURCE=2, so some calls arrive as __read_chk,
- * __recv_chk, __poll_chk, __open_2. */
-#include "ptest.h"
-
-#include <netdb.h>
-#include <netinet/in.h>
+/* test-pio.c - libc's I/O names under libweft-pthread (src/posix/io.c):
+ * read, write, recv, send, ..., poll go through the I/O port from weft
+ * threads, so a thread blocked in read parks only itself (one vCPU:
+ * another thread keeps running), on both backends; the libc results and
+ * errors; WEFT_IO_INTERPOSE=0 turns it off. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 
-static uint64_t io_submits(void)
-{
-    weft_stats_t st;
-    WT_OK(weft_stats(WEFT_STATS_ALL, &st));
-    return st.io_submits;
-}
+#include "ptest.h"
 
-/* ---- a blocked read leaves the vCPU to the others ---- */
+static uint64_t port_ops(void)
+{
+    weft_stats_t s;
+    if (weft_stats(WEFT_STATS_ALL, &s))
+        wt_fail(__FILE__, __LINE__, "weft_stats");
+    return s.io_submits + s.offloads;
+}
 
 static int pfd[2];
 
-static void *pipe_reader(void *arg)
+static void *late_writer(void *arg)
 {
     (void)arg;
-    char buf[8];
-    ssize_t n = read(pfd[0], buf, sizeof buf);
-    return (void *)(intptr_t)(n == 3 && !memcmp(buf, "abc", 3) ? 0 : 1);
+    usleep(30000);
+    return write(pfd[1], "w", 1) == 1 ? NULL : (void *)1;
 }
 
-WT_TEST(read_parks_child)
+/* A read that waits for a thread of the same program to write. */
+static void read_from_late_writer(void)
 {
-    child_only();
-    WT_EQ(weft_vcpu_count(), 1);
     WT_OK(pipe(pfd));
-    uint64_t before = io_submits();
-    pthread_t t = spawn(pipe_reader, NULL);
-    usleep(20000); /* the reader runs and blocks; main runs again */
-    WT_EQ(write(pfd[1], "abc", 3), 3);
+    pthread_t t = spawn(late_writer, NULL);
+    char c = 0;
+    WT_EQ(read(pfd[0], &c, 1), 1);
+    WT_EQ(c, 'w');
     WT_PTR_EQ(join(t), NULL);
-    WT_GT(io_submits(), before);
     close(pfd[0]);
     close(pfd[1]);
 }
 
-/* ---- TCP on loopback: accept, connect, recv, send, poll ---- */
-
-static int listen_fd;
-static int port;
-
-static int tcp_listen(void)
+WT_TEST(calls_through_port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    WT_ASSERT(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    WT_OK(bind(fd, (struct sockaddr *)&a, sizeof a));
-    WT_OK(listen(fd, 512));
-    socklen_t l = sizeof a;
-    WT_OK(getsockname(fd, (struct sockaddr *)&a, &l));
-    port = ntohs(a.sin_port);
-    return fd;
-}
-
-static int tcp_connect(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
-
-static void *echo_conn(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    char buf[256];
-    ssize_t n;
-    while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
-        if (send(fd, buf, (size_t)n, 0) != n)
-            break;
-    close(fd);
-    return NULL;
-}
-
-static void *acceptor(void *arg)
-{
-    long n = (long)arg;
-    pthread_t *t = calloc((size_t)n, sizeof *t);
-    for (long i = 0; i < n; i++) {
-        int c = accept(listen_fd, NULL, NULL);
-        if (c < 0)
-            return (void *)1;
-        t[i] = spawn(echo_conn, (void *)(intptr_t)c);
-    }
-    for (long i = 0; i < n; i++)
-        join(t[i]);
-    free(t);
-    return NULL;
-}
-
-static void *client(void *arg)
-{
-    int id = (int)(intptr_t)arg;
-    int fd = tcp_connect();
-    if (fd < 0)
-        return (void *)1;
-    char msg[64], got[64];
-    for (int i = 0; i < 20; i++) {
-        int len = snprintf(msg, sizeof msg, "client %d message %d", id, i);
-        if (write(fd, msg, (size_t)len) != len)
-            return (void *)2;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 10000) != 1 || !(p.revents & POLLIN))
-            return (void *)3;
-        ssize_t n = 0;
-        while (n < len) {
-            ssize_t r = read(fd, got + n, sizeof got - (size_t)n);
-            if (r <= 0)
-                return (void *)4;
-            n += r;
-        }
-        if (n != len || memcmp(msg, got, (size_t)len))
-            return (void *)5;
-    }
-    close(fd);
-    return NULL;
-}
-
-WT_TEST(tcp_echo_child)
-{
-    child_only();
-    enum { N = 100 };
-    listen_fd = tcp_listen();
-    pthread_t acc = spawn(acceptor, (void *)(long)N), c[N];
-    for (int i = 0; i < N; i++)
-        c[i] = spawn(client, (void *)(intptr_t)i);
-    for (int i = 0; i < N; i++)
-        WT_PTR_EQ(join(c[i]), NULL);
-    WT_PTR_EQ(join(acc), NULL);
-    close(listen_fd);
-}
-
-/* ---- cancellation of a thread blocked in read and in accept ---- */
-
-static void *blocked_read(void *arg)
-{
-    char c;
-    if (read((int)(intptr_t)arg, &c, 1) < 0)
-        return (void *)2;
-    return (void *)1; /* not reached: cancelled */
-}
-
-static void *blocked_accept(void *arg)
-{
-    accept((int)(intptr_t)arg, NULL, NULL);
-    return (void *)1;
-}
-
-WT_TEST(cancel_blocked_child)
-{
-    child_only();
-    int p[2];
-    WT_OK(pipe(p));
-    int l = tcp_listen();
-    pthread_t r = spawn(blocked_read, (void *)(intptr_t)p[0]);
-    pthread_t a = spawn(blocked_accept, (void *)(intptr_t)l);
-    usleep(20000);
-    WT_OK(pthread_cancel(r));
-    WT_OK(pthread_cancel(a));
-    WT_PTR_EQ(join(r), PTHREAD_CANCELED);
-    WT_PTR_EQ(join(a), PTHREAD_CANCELED);
-    /* the descriptors still work: nothing was consumed */
-    WT_EQ(write(p[1], "z", 1), 1);
-    char c;
-    WT_EQ(read(p[0], &c, 1), 1);
-    WT_EQ(c, 'z');
-    close(p[0]);
-    close(p[1]);
-    close(l);
-}
-
-/* ---- libc's results and errors ---- */
-
-WT_TEST(errors_child)
-{
-    child_only();
-    char buf[16];
-    WT_EQ(read(-1, buf, 1), -1);
-    WT_EQ(errno, EBADF);
-    WT_EQ(write(12345, buf, 1), -1);
-    WT_EQ(errno, EBADF);
-    WT_EQ(close(12345), -1);
-    WT_EQ(errno, EBADF);
-
-    int p[2];
-    WT_OK(pipe2(p, O_NONBLOCK)); /* the program's own non-blocking pipe */
-    WT_EQ(read(p[0], buf, sizeof buf), -1);
-    WT_EQ(errno, EAGAIN);
-    WT_EQ(write(p[1], "hi", 2), 2);
-    WT_EQ(read(p[0], buf, sizeof buf), 2);
-    close(p[1]);
-    WT_EQ(read(p[0], buf, sizeof buf), 0); /* EOF */
-    close(p[0]);
-
-    WT_OK(pipe(p));
-    close(p[0]);
-    signal(SIGPIPE, SIG_IGN);
-    WT_EQ(write(p[1], "x", 1), -1);
-    WT_EQ(errno, EPIPE);
-    close(p[1]);
-
-    int l = tcp_listen();
-    close(l); /* nobody listens on port now */
-    WT_EQ(tcp_connect(), -1);
-    WT_EQ(errno, ECONNREFUSED);
-
-    WT_EQ(open("/nonexistent/weft", O_RDONLY), -1);
-    WT_EQ(errno, ENOENT);
-
-    struct pollfd none = {.fd = -1};
-    WT_EQ(poll(&none, 1, 10), 0); /* times out */
-}
-
-WT_TEST(files_child)
-{
-    child_only();
-    char path[] = "/tmp/weft-pio-XXXXXX";
-    int fd = mkstemp(path);
-    WT_ASSERT(fd >= 0);
-    close(fd);
-    fd = open(path, O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
-    WT_ASSERT(fd >= 0);
-    WT_EQ(pwrite(fd, "0123456789", 10, 100), 10);
-    WT_OK(fsync(fd));
-    WT_OK(fdatasync(fd));
-    char buf[32];
-    WT_EQ(pread(fd, buf, 10, 100), 10);
-    WT_ASSERT(!memcmp(buf, "0123456789", 10));
-    struct iovec v[2] = {{"ab", 2}, {"cd", 2}};
-    WT_EQ(lseek(fd, 0, SEEK_SET), 0);
-    WT_EQ(writev(fd, v, 2), 4);
-    WT_EQ(lseek(fd, 0, SEEK_SET), 0);
-    char x[2], y[2];
-    struct iovec r[2] = {{x, 2}, {y, 2}};
-    WT_EQ(readv(fd, r, 2), 4);
-    WT_ASSERT(!memcmp(x, "ab", 2) && !memcmp(y, "cd", 2));
-    struct statx sx;
-    WT_OK(statx(AT_FDCWD, path, 0, STATX_SIZE, &sx));
-    WT_EQ((long)sx.stx_size, 110);
-    int dfd = openat(AT_FDCWD, path, O_RDONLY);
-    WT_ASSERT(dfd >= 0);
-    WT_OK(close(dfd));
-    /* splice: file -> pipe */
-    int p[2];
-    WT_OK(pipe(p));
-    loff_t off = 100;
-    WT_EQ(splice(fd, &off, p[1], NULL, 10, 0), 10);
-    WT_EQ(read(p[0], buf, sizeof buf), 10);
-    WT_ASSERT(!memcmp(buf, "0123456789", 10));
-    close(p[0]);
-    close(p[1]);
-    WT_OK(close(fd));
-    unlink(path);
-}
-
-WT_TEST(waitpid_and_resolver_child)
-{
-    child_only();
-    pid_t pid = fork();
-    if (pid == 0) {
-        usleep(20000);
-        _exit(7);
-    }
-    int st = 0;
-    WT_EQ(waitpid(pid, &st, 0), pid);
-    WT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 7);
-    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    WT_EQ(getaddrinfo("127.0.0.1", "80", &hints, &res), 0);
-    WT_ASSERT(res && res->ai_family == AF_INET);
-    freeaddrinfo(res);
-}
-
-/* _FORTIFY_SOURCE: lengths and flags the compiler cannot see make the
- * calls go through glibc's checked entry points, which the drop-in takes
- * too. */
-static volatile size_t vlen = 4;
-static volatile int vflags = O_RDONLY;
-static volatile nfds_t vnfds = 1;
-
-WT_TEST(fortified_child)
-{
-    child_only();
-    int p[2];
-    WT_OK(pipe(p));
-    uint64_t before = io_submits();
+    uint64_t before = port_ops();
+    read_from_late_writer();
+    WT_GE(port_ops() - before, 2); /* the read and the write */
+    /* libc's results and errors, through the port */
     char buf[8];
-    WT_EQ(write(p[1], "abcd", 4), 4);
-    WT_EQ(read(p[0], buf, vlen), 4); /* __read_chk */
-    WT_ASSERT(!memcmp(buf, "abcd", 4));
-    struct pollfd pf = {.fd = p[0], .events = POLLIN};
-    WT_EQ(poll(&pf, vnfds, 0), 0); /* __poll_chk */
-    int fd = open("/dev/null", vflags); /* __open_2 */
-    WT_ASSERT(fd >= 0);
-    WT_EQ(pread(fd, buf, vlen, 0), 0); /* __pread64_chk: EOF */
-    close(fd);
-    int s[2];
-    WT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, s));
-    WT_EQ(send(s[0], "wxyz", 4, 0), 4);
-    WT_EQ(recv(s[1], buf, vlen, 0), 4); /* __recv_chk */
-    WT_EQ(send(s[0], "wxyz", 4, 0), 4);
-    WT_EQ(recvfrom(s[1], buf, vlen, 0, NULL, NULL), 4); /* __recvfrom_chk */
-    WT_ASSERT(!memcmp(buf, "wxyz", 4));
-    WT_GT(io_submits(), before);
-    close(s[0]);
-    close(s[1]);
-    close(p[0]);
-    close(p[1]);
+    errno = 0;
+    WT_EQ(read(-1, buf, 1), -1);
+    WT_ERR(errno, EBADF);
+    int sv[2];
+    WT_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    WT_EQ(send(sv[0], "abc", 3, 0), 3);
+    WT_EQ(recv(sv[1], buf, sizeof buf, 0), 3);
+    struct iovec iov = {(void *)"de", 2};
+    WT_EQ(writev(sv[0], &iov, 1), 2);
+    iov.iov_base = buf;
+    iov.iov_len = sizeof buf;
+    WT_EQ(readv(sv[1], &iov, 1), 2);
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    iov.iov_base = (void *)"f";
+    iov.iov_len = 1;
+    WT_EQ(sendmsg(sv[0], &m, 0), 1);
+    iov.iov_base = buf;
+    WT_EQ(recvmsg(sv[1], &m, 0), 1);
+    WT_EQ(sendto(sv[0], "g", 1, 0, NULL, 0), 1);
+    WT_EQ(recvfrom(sv[1], buf, 1, 0, NULL, NULL), 1);
+    errno = 0;
+    WT_EQ(recv(sv[1], buf, 1, MSG_DONTWAIT), -1);
+    WT_ERR(errno, EAGAIN);
+    errno = 0;
+    WT_EQ(pread(sv[0], buf, 1, 0), -1);
+    WT_ERR(errno, ESPIPE);
+    errno = 0;
+    WT_EQ(pwrite(sv[0], buf, 1, 0), -1);
+    WT_ERR(errno, ESPIPE);
+    struct pollfd pf = {.fd = sv[1], .events = POLLIN};
+    WT_EQ(poll(&pf, 1, 20), 0); /* nothing to read: the timeout */
+    errno = 0;
+    WT_EQ(accept(sv[0], NULL, NULL), -1);
+    WT_ERR(errno, EINVAL);
+    errno = 0;
+    WT_EQ(accept4(-1, NULL, NULL, 0), -1);
+    WT_ERR(errno, EBADF);
+    errno = 0;
+    WT_EQ(connect(-1, NULL, 0), -1);
+    WT_ERR(errno, EBADF);
+    close(sv[0]);
+    close(sv[1]);
 }
 
-/* WEFT_PTHREAD_IO=0: the calls are libc's, the port sees none. */
-WT_TEST(opt_out_child)
+/* One vCPU: the reader parks, so the writer thread gets to run. */
+WT_TEST(read_parks_only_itself_child)
 {
     child_only();
-    int p[2];
-    WT_OK(pipe(p));
-    uint64_t before = io_submits();
-    char c;
-    for (int i = 0; i < 10; i++) {
-        WT_EQ(write(p[1], "q", 1), 1);
-        WT_EQ(read(p[0], &c, 1), 1);
-    }
-    WT_EQ_U64(io_submits(), before);
-    close(p[0]);
-    close(p[1]);
+    WT_EQ(weft_vcpu_count(), 1);
+    read_from_late_writer();
 }
 
-/* ---- the parents: each case on one vCPU, on both backends ---- */
-
-static void run_child(const char *name, const char *backend, const char *extra)
+static void parks_only_itself(const char *backend_env)
 {
     struct wt_child c;
-    setenv("WEFT_IO", backend, 1);
-    if (extra)
-        putenv((char *)extra);
-    run_self(&c, name, "WEFT_VCPUS=1");
-    unsetenv("WEFT_IO");
-    if (extra)
-        unsetenv("WEFT_PTHREAD_IO");
-    WT_ASSERTF(wt_child_exit(&c) == 0, "%s on %s: %s; stderr:\n%s", name, backend,
-               wt_child_describe(&c), c.err);
+    setenv("WEFT_VCPUS", "1", 1); /* inherited by the child */
+    run_self(&c, "read_parks_only_itself_child", backend_env);
+    WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
     wt_child_free(&c);
 }
 
-static void both(const char *name)
+WT_TEST(read_parks_only_itself_uring) { parks_only_itself("WEFT_IO=uring"); }
+WT_TEST(read_parks_only_itself_epoll) { parks_only_itself("WEFT_IO=epoll"); }
+
+/* A descriptor the epoll backend made O_NONBLOCK keeps its blocking
+ * meaning through the libc names: the second read waits for the writer.
+ * One the program made non-blocking answers EAGAIN. */
+WT_TEST(blocking_meaning_kept_child)
 {
-    run_child(name, "uring", NULL);
-    run_child(name, "epoll", NULL);
+    child_only();
+    WT_OK(pipe(pfd));
+    WT_EQ(write(pfd[1], "a", 1), 1);
+    char c = 0;
+    WT_EQ(read(pfd[0], &c, 1), 1); /* weft's first use of the pipe */
+    pthread_t t = spawn(late_writer, NULL);
+    WT_EQ(read(pfd[0], &c, 1), 1); /* waits */
+    WT_EQ(c, 'w');
+    WT_PTR_EQ(join(t), NULL);
+    close(pfd[0]);
+    close(pfd[1]);
+    WT_OK(pipe2(pfd, O_NONBLOCK));
+    errno = 0;
+    WT_EQ(read(pfd[0], &c, 1), -1);
+    WT_ERR(errno, EAGAIN);
+    close(pfd[0]);
+    close(pfd[1]);
 }
 
-WT_TEST(read_parks) { both("read_parks_child"); }
-WT_TEST(tcp_echo) { both("tcp_echo_child"); }
-WT_TEST(cancel_blocked) { both("cancel_blocked_child"); }
-WT_TEST(errors) { both("errors_child"); }
-WT_TEST(files) { both("files_child"); }
-WT_TEST(waitpid_and_resolver) { both("waitpid_and_resolver_child"); }
-WT_TEST(fortified) { both("fortified_child"); }
-WT_TEST(opt_out) { run_child("opt_out_child", "uring", "WEFT_PTHREAD_IO=0"); }
+static void blocking_meaning_kept(const char *backend_env)
+{
+    struct wt_child c;
+    run_self(&c, "blocking_meaning_kept_child", backend_env);
+    WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
+    wt_child_free(&c);
+}
 
-WT_MAIN(WT_ENTRY(read_parks, 0, 90),
-        WT_ENTRY(read_parks_child, WT_MANUAL, 30),
-        WT_ENTRY(tcp_echo, 0, 90),
-        WT_ENTRY(tcp_echo_child, WT_MANUAL, 30),
-        WT_ENTRY(cancel_blocked, 0, 90),
-        WT_ENTRY(cancel_blocked_child, WT_MANUAL, 30),
-        WT_ENTRY(errors, 0, 90),
-        WT_ENTRY(errors_child, WT_MANUAL, 30),
-        WT_ENTRY(files, 0, 90),
-        WT_ENTRY(files_child, WT_MANUAL, 30),
-        WT_ENTRY(waitpid_and_resolver, 0, 90),
-        WT_ENTRY(waitpid_and_resolver_child, WT_MANUAL, 30),
-        WT_ENTRY(fortified, 0, 90),
-        WT_ENTRY(fortified_child, WT_MANUAL, 30),
-        WT_ENTRY(opt_out, 0, 60),
-        WT_ENTRY(opt_out_child, WT_MANUAL, 30))
+WT_TEST(blocking_meaning_kept_uring) { blocking_meaning_kept("WEFT_IO=uring"); }
+WT_TEST(blocking_meaning_kept_epoll) { blocking_meaning_kept("WEFT_IO=epoll"); }
+
+WT_TEST(opt_out_child)
+{
+    child_only();
+    uint64_t before = port_ops();
+    WT_OK(pipe(pfd));
+    WT_EQ(write(pfd[1], "o", 1), 1);
+    char c;
+    WT_EQ(read(pfd[0], &c, 1), 1);
+    WT_EQ(port_ops() - before, 0); /* the plain system calls */
+    close(pfd[0]);
+    close(pfd[1]);
+}
+
+WT_TEST(opt_out)
+{
+    struct wt_child c;
+    run_self(&c, "opt_out_child", "WEFT_IO_INTERPOSE=0");
+    WT_ASSERTF(wt_child_exit(&c) == 0, "%s; stderr:\n%s", wt_child_describe(&c), c.err);
+    wt_child_free(&c);
+}
+
+WT_MAIN(WT_ENTRY(calls_through_port, 0, 60),
+        WT_ENTRY(read_parks_only_itself_child, 0, 60),
+        WT_ENTRY(read_parks_only_itself_uring, 0, 60),
+        WT_ENTRY(read_parks_only_itself_epoll, 0, 60),
+        WT_ENTRY(blocking_meaning_kept_child, 0, 60),
+        WT_ENTRY(blocking_meaning_kept_uring, 0, 60),
+        WT_ENTRY(blocking_meaning_kept_epoll, 0, 60),
+        WT_ENTRY(opt_out_child, 0, 60),
+        WT_ENTRY(opt_out, 0, 60))
