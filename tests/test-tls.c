@@ -622,6 +622,38 @@ WT_TEST(libc_stress)
     free(t);
 }
 
+/* ---- a host thread created from a thread with its own TLS ---- */
+
+static void *host_fn(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)(sched_getcpu() >= 0 && tv_init == 7 ? 0 : 1);
+}
+
+static void *creates_host_thread(void *arg)
+{
+    (void)arg;
+    pthread_t h; /* glibc's: it copies parts of the creator's TCB */
+    void *r = (void *)2;
+    if (pthread_create(&h, NULL, host_fn, NULL) == 0)
+        pthread_join(h, &r);
+    return r;
+}
+
+/* glibc's pthread_create reads the creator's TCB (the rseq state it passes
+ * on): from a weft thread's own block it must still make a working host
+ * thread, under valgrind too (which refuses rseq). */
+WT_TEST(host_thread_from_own_tls)
+{
+    need_own_tls();
+    weft_attr_t a = own_attr();
+    weft_t t;
+    void *r;
+    WT_OK(weft_create(&t, &a, creates_host_thread, NULL));
+    WT_OK(weft_join(t, &r));
+    WT_PTR_EQ(r, NULL);
+}
+
 /* ---- fork from a thread with its own TLS ---- */
 
 static void *fork_fn(void *arg)
@@ -671,4 +703,5 @@ WT_MAIN(WT_ENTRY(attr_errors, 0, 30),
         WT_ENTRY(dlopen_module, WT_FRESH, 60),
         WT_ENTRY(stack_protector, 0, 60),
         WT_ENTRY(libc_stress, WT_FRESH, 120),
+        WT_ENTRY(host_thread_from_own_tls, 0, 60),
         WT_ENTRY(fork_from_own_tls, 0, 60))

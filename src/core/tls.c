@@ -85,7 +85,8 @@ static struct module {
 static int nmodules;
 static size_t static_size;       /* static TLS area with the TCB */
 static uintptr_t resp_off;       /* tp - &__resp, 0 if unknown */
-static long rseq_off = -1;       /* tp - rseq area, -1 if none */
+static long rseq_off = -1;       /* tp - rseq area, -1 if unknown */
+static int rseq_registered;      /* glibc registered rseq for its threads */
 
 /* Header words copied from the host thread that ran wf_tls_init. */
 static int multiple_threads;
@@ -155,8 +156,11 @@ static const char *check(void)
         resp_off = (uintptr_t)tp - (uintptr_t)resp;
     const long *rseq_offset = dlsym(RTLD_DEFAULT, "__rseq_offset");
     const unsigned *rseq_size = dlsym(RTLD_DEFAULT, "__rseq_size");
-    if (rseq_offset && rseq_size && *rseq_size)
+    /* The area's place is known even where registration failed (valgrind,
+     * seccomp): glibc reads its cpu id there in every case. */
+    if (rseq_offset)
         rseq_off = *rseq_offset;
+    rseq_registered = rseq_size && *rseq_size;
     nmodules = 0;
     if (dl_iterate_phdr(add_module, tp))
         return "more modules with TLS than weft can track";
@@ -225,8 +229,13 @@ static char *block_new(void)
     void **list = &AT(tp, GL_LIST, void *);
     list[0] = list[1] = list;
     AT(tp, GL_USER_STACK, _Bool) = 1;
+    /* rseq cpu_id: unregistered. glibc's sched_getcpu then asks the
+     * kernel, and its pthread_create, called from this thread, does not
+     * make the new host thread register (it copies the creator's state:
+     * a zero here would make it register, and fail fatally where the
+     * kernel or valgrind refuses rseq). */
     if (rseq_off >= 0)
-        AT(tp, rseq_off + 4, int32_t) = -1; /* rseq cpu_id: unregistered */
+        AT(tp, rseq_off + 4, int32_t) = -1;
     remember(tp);
     return tp;
 }
@@ -317,7 +326,7 @@ void *wf_tls_host_detach(void)
     AT(tp, GL_TID, int) = GL_FAKE_TID_BASE - 1;
     /* The kernel writes this host thread's cpu id into its rseq area; the
      * old block is someone else's now. */
-    if (rseq_off >= 0 &&
+    if (rseq_off >= 0 && rseq_registered &&
         !wf_sys6(SYS_rseq, (long)(old + rseq_off), RSEQ_AREA_LEN, RSEQ_FLAG_UNREGISTER, RSEQ_SIG, 0, 0))
         AT(old, rseq_off + 4, int32_t) = -1;
     struct wf_thread *me = wf_tls_self;
