@@ -99,11 +99,15 @@ static void wake_order_body(int nvcpus, uint64_t tol_ms)
     free(t);
 }
 
-/* One vCPU: one timer queue, one run queue: the order is exact, however
- * late the host runs the vCPU. */
+/* One vCPU: one timer queue, one run queue: the order is exact while the
+ * host runs the vCPU at least every other tick. When it does not, the
+ * timer daemon runs the vCPU's due timers itself (daemon.c) and races the
+ * vCPU's own poll, which can invert deadlines close together; sanitized
+ * builds (WEFT_TEST_SCALE > 1) starve it that long under a parallel ctest,
+ * so there the tolerance of the two-vCPU case applies. */
 WT_TEST(wake_order)
 {
-    wake_order_body(1, 0);
+    wake_order_body(1, wt_scale() > 1 ? (uint64_t)(20 * wt_scale()) : 0);
 }
 
 /* Two vCPUs: each has its own timers, and the host may run one of them
