@@ -191,12 +191,6 @@ int weft_tls_supported(void)
     return wf_tls_ok;
 }
 
-unsigned long wf_tls_block_bytes(void)
-{
-    /* The DTV: two header entries, one per module and glibc's surplus of 14. */
-    return wf_tls_ok ? static_size + (2 + 14 + (unsigned long)nmodules + 1) * sizeof(gl_dtv_t) : 0;
-}
-
 static void remember(void *tp)
 {
     wf_spin_lock(&made.lock);

@@ -60,7 +60,5 @@ void wf_tls_leave_host(void *tp);
 extern void *wf_tls_host_main_tp;
 extern struct wf_thread *wf_tls_host_main;
 
-/* Bytes a thread's own TLS takes (static TLS, TCB, DTV), for docs/bench. */
-unsigned long wf_tls_block_bytes(void);
 
 #endif
