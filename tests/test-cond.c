@@ -225,8 +225,8 @@ static void timed_case(struct timed_arg *a)
     weft_mutex_t m;
     WT_OK(weft_mutex_init(&m, NULL));
     WT_OK(weft_mutex_lock(&m));
+    uint64_t t0 = wt_clock_ns(); /* first: the deadline is then at least t0 + d */
     struct timespec ts = after(a->clock, d);
-    uint64_t t0 = wt_clock_ns();
     if (a->how)
         WT_ERR(weft_cond_clockwait(a->cv, &m, a->clock, &ts), ETIMEDOUT);
     else

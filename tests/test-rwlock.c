@@ -128,8 +128,8 @@ struct timed_arg {
 static void timed_case(struct timed_arg *a)
 {
     const uint64_t d = 50 * WT_MS;
+    uint64_t t0 = wt_clock_ns(); /* first: the deadline is then at least t0 + d */
     struct timespec ts = after(a->clock, d);
-    uint64_t t0 = wt_clock_ns();
     int rc;
     if (a->realtime_call)
         rc = a->writer ? weft_rwlock_timedwrlock(&rw, &ts) : weft_rwlock_timedrdlock(&rw, &ts);

@@ -297,8 +297,8 @@ static void *timed_case(void *arg)
 {
     clockid_t clock = (clockid_t)(intptr_t)arg;
     const uint64_t d = 50 * WT_MS;
+    uint64_t t0 = wt_clock_ns(); /* first: the deadline is then at least t0 + d */
     struct timespec ts = after(clock, d);
-    uint64_t t0 = wt_clock_ns();
     if (clock == CLOCK_REALTIME)
         WT_ERR(weft_sem_timedwait(&timed, &ts), ETIMEDOUT);
     else
