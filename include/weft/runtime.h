@@ -33,7 +33,9 @@ typedef struct weft_config {
     int tls;               /* what WEFT_TLS_DEFAULT means (weft/thread.h):
                               WEFT_TLS=own|shared: shared in libweft, own in
                               libweft-pthread (when supported) */
-    int reserved[7];
+    int preempt;           /* WEFT_PREEMPT=0|1: on; WEFT_PREEMPT_ON or
+                              WEFT_PREEMPT_OFF (weft/preempt.h) */
+    int reserved[6];
 } weft_config_t;
 
 /* Start the runtime with cfg (NULL: defaults). Optional: the first weft
@@ -75,7 +77,7 @@ typedef struct weft_stats {
     uint64_t steals;       /* threads taken from another vCPU's queue */
     uint64_t parks;        /* sleeps in the host kernel when idle */
     uint64_t wakeups;      /* threads made runnable (woken or created) */
-    uint64_t preemptions;  /* always 0: weft has no preemption yet */
+    uint64_t preemptions;  /* threads switched out by preemption (weft/preempt.h) */
     uint64_t io_submits;   /* I/O operations given to the backend (weft/io.h) */
     uint64_t io_completions; /* I/O completions collected by their threads */
     uint64_t offloads;     /* I/O operations run on the offload pool */

@@ -143,8 +143,9 @@ uint64_t weft_now(void);
  * blocked in one is woken. The thread then runs its cleanup handlers
  * (innermost first) and its key destructors and ends as by
  * weft_exit(WEFT_CANCELED), so a join returns WEFT_CANCELED.
- * With WEFT_CANCEL_ASYNCHRONOUS, weft has no preemption yet: the cancel acts
- * at the next safe point of any kind (any wait or yield), not at once. */
+ * With WEFT_CANCEL_ASYNCHRONOUS, the cancel acts at the next safe point of
+ * any kind (any wait or yield), not at once: preemption (weft/preempt.h)
+ * does not act on cancels. */
 #define WEFT_CANCELED ((void *)-1)
 enum { WEFT_CANCEL_ENABLE = 0, WEFT_CANCEL_DISABLE = 1 };
 enum { WEFT_CANCEL_DEFERRED = 0, WEFT_CANCEL_ASYNCHRONOUS = 1 };

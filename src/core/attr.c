@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/attr.h"
+#include "weft/preempt.h"
 
 #define ATTR_MAGIC 0x77656674u /* "weft" */
 
@@ -153,5 +154,25 @@ int weft_attr_gettls(const weft_attr_t *a, int *mode)
     if (!wf_attr_valid(a) || !mode)
         return EINVAL;
     *mode = wf_attr_tls(a);
+    return 0;
+}
+
+/* Preemption (weft/preempt.h): on by default, off with 0. */
+int weft_attr_setpreempt(struct weft_attr *a, int on)
+{
+    if (!wf_attr_valid(a) || (on != 0 && on != 1))
+        return EINVAL;
+    if (on)
+        a->flags &= ~(uint32_t)WF_ATTR_NOPREEMPT;
+    else
+        a->flags |= WF_ATTR_NOPREEMPT;
+    return 0;
+}
+
+int weft_attr_getpreempt(const struct weft_attr *a, int *on)
+{
+    if (!wf_attr_valid(a) || !on)
+        return EINVAL;
+    *on = !(a->flags & WF_ATTR_NOPREEMPT);
     return 0;
 }

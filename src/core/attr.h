@@ -14,6 +14,7 @@ enum {
     WF_ATTR_TLS_SHARED = 16,
     WF_ATTR_TLS_OWN = 32,
     WF_ATTR_TLS_ADOPT = 64,  /* internal: reserved[0] is a TCB to take over */
+    WF_ATTR_NOPREEMPT = 128, /* weft_attr_setpreempt(attr, 0) */
 };
 
 /* The TLS mode an attribute asks for (WEFT_TLS_*). */

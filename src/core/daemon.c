@@ -8,6 +8,8 @@
  * - marks a vCPU starving when it has not switched for a whole tick while
  *   threads wait in its queue, and wakes a parked vCPU to steal them (also
  *   whenever two or more threads wait in a busy vCPU's queue).
+ * - asks a vCPU whose thread ran past its timeslice while others wait to
+ *   switch it out (preemption, preempt.c);
  * - every TRIM_TICKS, gives back the pages of cached stacks unused since;
  * - with WEFT_STALL_MS set, reports a thread that has held its vCPU that
  *   long without switching (src/debug/stall.c).
@@ -17,6 +19,7 @@
 #define _GNU_SOURCE
 #include <time.h>
 
+#include "core/preempt.h"
 #include "core/runtime.h"
 #include "core/sched.h"
 #include "debug/debug.h"
@@ -49,6 +52,7 @@ static void tick(void)
         int stuck = sw == v->daemon_switches && wf_rq_nr(&v->rq) > 0;
         v->daemon_switches = sw;
         atomic_store_explicit(&v->starving, stuck, memory_order_relaxed);
+        wf_preempt_check(v, j); /* a thread past its slice (preempt.c) */
         /* A stuck vCPU's queue, or two or more threads waiting behind a
          * busy one while another vCPU is parked: wake that one to steal.
          * Wakeups kick idle vCPUs themselves; this catches queues that grew

@@ -16,6 +16,7 @@
 #include "core/sanitizer.h"
 #include "sync/key.h"
 #include "core/sched.h"
+#include "core/preempt.h"
 #include "core/tls.h"
 #include "debug/debug.h"
 #include "host/host.h"
@@ -56,7 +57,8 @@ static int config_valid(const weft_config_t *c)
 {
     return c->nvcpus >= 0 && c->nvcpus <= 1024 && c->guard_pages >= -1 &&
            c->deadlock >= WEFT_DEADLOCK_ABORT && c->deadlock <= WEFT_DEADLOCK_IGNORE &&
-           c->tls >= WEFT_TLS_DEFAULT && c->tls <= WEFT_TLS_OWN;
+           c->tls >= WEFT_TLS_DEFAULT && c->tls <= WEFT_TLS_OWN &&
+           c->preempt >= WEFT_PREEMPT_DEFAULT && c->preempt <= WEFT_PREEMPT_OFF;
 }
 
 /* A record for a runtime context that runs on a host stack. */
@@ -72,6 +74,8 @@ static struct wf_thread *host_record(struct wf_group *g, int flags, const char *
     t->prio = WEFT_PRIO_DEFAULT;
     atomic_store(&t->prio_want, WEFT_PRIO_DEFAULT);
     t->detached = 0;
+    t->preempt_off = 0;
+    t->preempt_never = 0;
     t->joiner = NULL;
     t->wq = NULL;
     atomic_store(&t->wchan_kind, NULL);
@@ -111,6 +115,7 @@ static void *vcpu_main(void *arg)
     v->errno_ptr = &errno;
     v->host_tid = wf_host_tid();
     v->host_tp = v->cur_tp = wf_arch_tp();
+    wf_preempt_vcpu_start(v);
     struct wf_thread *idle = host_record(wf_rt.group0, WF_TF_DAEMON | WF_TF_IDLE, name);
     idle->vcpu = v;
     v->idle = idle;
@@ -147,6 +152,7 @@ static int start(const weft_config_t *cfg)
     wf_rt.deadlock_mode = c.deadlock;
     wf_rt.guard_pages = c.guard_pages;
     wf_stack_init(c.guard_pages);
+    wf_preempt_init(c.preempt);
     if (env_long("WEFT_SEGV_HANDLER", 1))
         wf_host_fault_init(on_fault);
 

@@ -4,10 +4,10 @@
  * weft runs M weft threads on N vCPUs (host threads). Each vCPU owns an
  * O(1) run queue (rq.h): 32 priorities, an active and an expired array,
  * a bitmap each (Codezero's and Linux 2.6's design). A thread runs until it
- * yields, blocks or exits; there is no preemption yet (a later issue adds
- * it at safe points). Timeslices are counted in 1 ms jiffies from the timer
- * daemon: a thread that yields after its slice ran out goes to the expired
- * array, so a busy high-priority thread cannot starve lower ones forever.
+ * yields, blocks or exits, or is preempted at a safe point past its slice
+ * while others wait (preempt.c, wf_sched_preempt). Timeslices are counted
+ * in 1 ms jiffies from the timer daemon: a thread that yields after its
+ * slice ran out goes to the expired array, so a busy high-priority thread cannot starve lower ones forever.
  * A yield also goes to the expired array while a thread of its priority or
  * above waits there: a yield always lets its equals run first, even when
  * their slices ended at different jiffies. A thread just created or woken
@@ -192,6 +192,8 @@ static void switch_to(struct wf_vcpu *v, struct wf_thread *self,
     }
     v->current = next;
     next->vcpu = v;
+    if (__builtin_expect(atomic_load_explicit(&v->preempt_pending, memory_order_relaxed), 0))
+        atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed); /* honoured */
     atomic_store_explicit(&next->state, WF_RUNNING, memory_order_relaxed);
     count(&v->nswitches);
     if (wf_trace_enabled())
@@ -435,6 +437,40 @@ int weft_yield(void)
     if (__builtin_expect(wf_intr_any(self), 0))
         wf_safe_point(0); /* suspended while it waited in the queue */
     return 0;
+}
+
+/* Preemption (preempt.c): a yield whose timeslice ended, at a safe point
+ * the caller found. Queued in the expired array when its slice is over
+ * (or its equals wait there), else at the tail of its priority in the
+ * active array (a higher-priority thread waits), so priorities and round
+ * robin order execution as with yields. Counted in npreempts when it
+ * switches. */
+void wf_sched_preempt(struct wf_thread *self)
+{
+    struct wf_vcpu *v = self->vcpu;
+    if (!wf_rq_nr(&v->rq)) {
+        atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed);
+        return;
+    }
+    uint32_t j = jiffies();
+    int expired = j - self->slice_start >= wf_slice_ticks(self->prio);
+    wf_spin_lock(&v->rq.lock);
+    expired |= (v->rq.expired->bitmap >> self->prio) != 0;
+    wf_rq_push(&v->rq, self, expired);
+    struct wf_thread *next = wf_rq_pop(&v->rq);
+    if (next == self) {
+        if (self->in_expired) {
+            self->in_expired = 0;
+            self->slice_start = j;
+        }
+        wf_spin_unlock(&v->rq.lock);
+        atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed);
+        return;
+    }
+    atomic_store_explicit(&self->state, WF_RUNNABLE, memory_order_relaxed);
+    count(&v->npreempts);
+    v->unlock_rq = &v->rq.lock;
+    switch_to(v, self, next, 0);
 }
 
 /* ---- the idle loop ---- */

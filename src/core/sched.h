@@ -21,6 +21,9 @@ _Noreturn void wf_sched_exit(struct wf_thread *self);
 _Noreturn void wf_vcpu_loop(struct wf_vcpu *v);
 /* Wake one parked vCPU (not except) to steal, unless one is spinning. */
 void wf_wake_one_idle(struct wf_vcpu *except);
+/* Preemption at a safe point (preempt.c): self goes to its queue as by a
+ * yield whose slice ended, unless nothing waits. May switch. */
+void wf_sched_preempt(struct wf_thread *self);
 /* First C code of a new thread (called from wf_arch_start). */
 _Noreturn void wf_thread_entry(void);
 

@@ -143,6 +143,8 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     t->flags = 0;
     t->in_expired = 0;
     t->detached = attr && (attr->flags & WF_ATTR_DETACHED);
+    t->preempt_off = 0;
+    t->preempt_never = attr && (attr->flags & WF_ATTR_NOPREEMPT);
     t->slice_start = atomic_load_explicit(&wf_rt.jiffies, memory_order_relaxed);
     t->saved_errno = 0;
     atomic_store_explicit(&t->wait_lock, NULL, memory_order_relaxed);

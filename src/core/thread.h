@@ -128,6 +128,13 @@ struct wf_thread {
     /* Sanitizer fiber state (unused otherwise). */
     void *asan_fake_stack;
     void *tsan_fiber;
+
+    /* Preemption (preempt.c). preempt_off: weft_preempt_disable nesting,
+     * owner only (the tick handler reads it on the same host thread).
+     * preempt_never: created with preemption off; fixed. (A request that
+     * found no safe point waits in the vCPU: wf_vcpu.preempt_pending.) */
+    unsigned preempt_off;
+    uint8_t preempt_never;
 };
 
 /* Calls into the pthread layer (src/posix), set once by libweft-pthread;

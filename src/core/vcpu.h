@@ -39,7 +39,7 @@ struct wf_vcpu {
     int host_tid;
 
     /* Counters: written by the owner only (relaxed), read by anyone
-     * (weft_stats). npreempts waits for preemption; nstalls is written by
+     * (weft_stats). npreempts counts preemptions; nstalls is written by
      * the timer daemon only. I/O port (src/io): nio_submits counts
      * operations its threads gave a backend, noffloads those sent to the
      * offload pool, nio_completions completions its threads collected
@@ -47,6 +47,19 @@ struct wf_vcpu {
     _Atomic uint64_t nswitches, nsteals, nparks, nwakeups;
     _Atomic uint64_t npreempts, nio_submits, nio_completions, noffloads;
     _Atomic uint64_t nstalls;
+
+    /* Preemption (preempt.c). preempt_mask: the host thread's signal mask
+     * when it started (the tick preempts only code running with it); set
+     * once by the owner before it runs threads. The rest: the timer
+     * daemon's own bookkeeping, written by the daemon only. */
+    uint64_t preempt_mask;
+    uint64_t pre_switches;          /* switch count last seen */
+    uint32_t pre_since;             /* jiffy it last changed */
+    uint32_t pre_next;              /* no new request before this jiffy */
+    uint32_t pre_tries;             /* requests sent since the last switch */
+    /* A request that found no safe point: set by the tick handler (on the
+     * owner) or the timer daemon (deferred mode), cleared by a switch. */
+    atomic_uchar preempt_pending;
 } __attribute__((aligned(64)));
 
 #endif

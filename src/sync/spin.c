@@ -1,10 +1,14 @@
 /* spin.c - the public spinlock: test and test-and-set.
  *
+ * A holder is never preempted: lock disables preemption for the calling
+ * thread (weft/preempt.h) until unlock, which honours a request that came
+ * meanwhile. A waiter spins with preemption off too, and yields.
+ *
  * Spinning alone is unsafe with M:N threads: the holder may be a weft
  * thread that was switched out (it blocked, or yielded, inside its
- * critical section) on the waiter's own vCPU, and without preemption it
- * would never run again while the waiter spins. So after SPIN_ROUNDS
- * relaxed polls (about a microsecond) the waiter yields between rounds:
+ * critical section) on the waiter's own vCPU, and it would not run again
+ * while the waiter spins (preemption waits a whole timeslice). So after
+ * SPIN_ROUNDS relaxed polls (about a microsecond) the waiter yields:
  * weft_yield runs the vCPU's other threads (a bound thread does
  * sched_yield). It never parks: there is no queue to wake it from, which
  * is what keeps unlock a single store.
@@ -14,6 +18,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
+#include "core/preempt.h"
 #include "weft/sync.h"
 #include "sync/hidden.h"
 #include "weft/thread.h"
@@ -46,7 +51,12 @@ int weft_spin_trylock(weft_spinlock_t *l)
 {
     if (!l)
         return EINVAL;
-    return atomic_exchange_explicit(word(l), 1, memory_order_acquire) ? EBUSY : 0;
+    wf_preempt_off();
+    if (atomic_exchange_explicit(word(l), 1, memory_order_acquire)) {
+        wf_preempt_on();
+        return EBUSY;
+    }
+    return 0;
 }
 
 int weft_spin_lock(weft_spinlock_t *l)
@@ -54,6 +64,7 @@ int weft_spin_lock(weft_spinlock_t *l)
     if (!l)
         return EINVAL;
     _Atomic uint32_t *w = word(l);
+    wf_preempt_off();
     while (atomic_exchange_explicit(w, 1, memory_order_acquire)) {
         /* Poll with plain loads so waiting does not bounce the line. */
         for (unsigned n = 1; atomic_load_explicit(w, memory_order_relaxed); n++) {
@@ -74,6 +85,7 @@ int weft_spin_unlock(weft_spinlock_t *l)
     if (!atomic_load_explicit(word(l), memory_order_relaxed))
         return EPERM;
     atomic_store_explicit(word(l), 0, memory_order_release);
+    wf_preempt_on();
     return 0;
 }
 
