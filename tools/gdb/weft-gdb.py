@@ -804,6 +804,12 @@ stacks (a stack's pages are committed lazily, as it is used)."""
 
 
 def register(objfile=None):
+    # The preemption tick (docs/preempt.md) is libc's SIGRTMAX, 64 on
+    # Linux: let it through without stopping, as Go's scripts do for SIGURG.
+    try:
+        gdb.execute("handle SIG64 nostop noprint pass", to_string=True)
+    except gdb.error:
+        pass
     InfoWeftThreads()
     WeftThread()
     WeftSched()
