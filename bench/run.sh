@@ -21,7 +21,7 @@
 # ../shared/peers/README.md). The tables are computed from $OUT only: the
 # medians (table.awk, copied from the peers) and the target ratios
 # (targets.awk). Re-print them from a saved file with
-#   awk -v impls="weft weft-tls weft-pthread asm boost pth nptl go-p1 go-p2" -f bench/table.awk FILE
+#   awk -v impls="weft weft-tls weft-pthread weft-nopreempt asm boost pth nptl go-p1 go-p2" -f bench/table.awk FILE
 #   awk -f bench/targets.awk FILE
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +34,7 @@ JOB_TIMEOUT=${JOB_TIMEOUT:-120}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/peers}
 OUT=${OUT:-$ROOT/bench/results/latest.txt}
-IMPLS="weft weft-tls weft-pthread asm boost pth nptl go-p1 go-p2"
+IMPLS="weft weft-tls weft-pthread weft-nopreempt asm boost pth nptl go-p1 go-p2"
 
 # ---- build ----
 [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$BUILD_DIR" >&2
@@ -52,6 +52,15 @@ fi
 D="$ROOT/bench/dropin.sh $BUILD_DIR/libweft-pthread.so $P/nptl"
 # weft with TLS of its own for every thread (issue 8).
 T="env WEFT_TLS=own $W"
+# Preemption (issue 7): the same binary with preemption off, and Go's side
+# of preempt_latency (bench/go-preempt, built below when Go is there).
+NP="env WEFT_PREEMPT=0 $W"
+GP="env GOMAXPROCS=1 $BUILD_DIR/bench/go-preempt"
+if command -v go >/dev/null; then
+    (cd bench/go-preempt && GOPATH="$BUILD_DIR/go" GOCACHE="$BUILD_DIR/go/cache" \
+        GOFLAGS=-mod=mod GOPROXY=off go build -o "$BUILD_DIR/bench/go-preempt" .) >&2 ||
+        echo "run.sh: bench/go-preempt did not build; its job is skipped" >&2
+fi
 G1="env GOMAXPROCS=1 $P/gobench"
 G2="env GOMAXPROCS=2 $P/gobench"
 
@@ -75,12 +84,16 @@ JOBS=(
     "$W spawn_tree 25" "$G1 spawn_tree 25" "$G2 spawn_tree 25"
     "$W spawn_tree 27" "$G1 spawn_tree 27" "$G2 spawn_tree 27"
     "$W many 1000000" "$W many_small 1000000" "$G2 many 1000000"
+    "$W preempt_cpu" "$NP preempt_cpu"
+    "$W preempt_latency" "$NP preempt_latency" "$GP preempt_latency"
 )
 impl_of() { # the impl= a job prints
     case "$1" in
     "$W "*) echo weft ;;
     "$D "*) echo weft-pthread ;;
     "$T "*) echo weft-tls ;;
+    "$NP "*) echo weft-nopreempt ;;
+    "$GP "*) echo go-p1 ;;
     *GOMAXPROCS=*) local g=${1#*GOMAXPROCS=}; echo "go-p${g%% *}" ;;
     */asm_switch*) echo asm ;;
     *) local b=${1%% *}; echo "${b##*/}" ;;

@@ -105,6 +105,9 @@ function figure(f, b, m,    x) {
     if ("ns_per_op" in kv) val["ns" SUBSEP k] = val["ns" SUBSEP k] " " kv["ns_per_op"]
     if ("rss_kib_per_thread" in kv) val["rss" SUBSEP k] = val["rss" SUBSEP k] " " kv["rss_kib_per_thread"]
     if ("switch_frac" in kv) val["frac" SUBSEP k] = val["frac" SUBSEP k] " " kv["switch_frac"]
+    if ("cpu_ns_per_op" in kv) val["cpu" SUBSEP k] = val["cpu" SUBSEP k] " " kv["cpu_ns_per_op"]
+    if ("p99_ns" in kv) val["p99" SUBSEP k] = val["p99" SUBSEP k] " " kv["p99_ns"]
+    if ("max_ns" in kv) val["max" SUBSEP k] = val["max" SUBSEP k] " " kv["max_ns"]
 }
 
 END {
@@ -175,6 +178,30 @@ END {
         missing = why_missing("many_100k", "weft")
     row("many_100k: RSS per thread, weft-tls - weft (own TLS's cost)",
         (x == "" || y == "") ? "" : x - y, "<=", 8, "KiB", missing, "")
+
+    # issue 7: preemption. Its cost where it is never needed (one CPU-bound
+    # thread per vCPU: nothing waits, so no tick is ever sent), wall time
+    # and process CPU time; the wake-up lateness of a priority-31 sleeper
+    # behind a priority-0 spinner on one vCPU (ms), and Go's (no
+    # priorities; sysmon preempts after 10 ms) against it.
+    x = ratio("preempt_cpu", "weft", "preempt_cpu", "weft-nopreempt")
+    row("preempt_cpu: weft / weft-nopreempt (wall)", x, "<=", 1.01, "x", missing, "")
+    x = figure("cpu", "preempt_cpu", "weft")
+    y = figure("cpu", "preempt_cpu", "weft-nopreempt")
+    if (x == "")
+        missing = why_missing("preempt_cpu", "weft")
+    else if (y == "")
+        missing = why_missing("preempt_cpu", "weft-nopreempt")
+    row("preempt_cpu: weft / weft-nopreempt (CPU time)",
+        (x == "" || y == "" || y + 0 <= 0) ? "" : x / y, "<=", 1.01, "x", missing, "")
+    x = figure("p99", "preempt_latency", "weft")
+    row("preempt_latency: weft p99 wake-up lateness behind a spinner",
+        (x == "") ? "" : x / 1e6, "<=", 10, "ms", missing, "")
+    x = figure("max", "preempt_latency", "weft")
+    row("preempt_latency: weft worst wake-up lateness behind a spinner",
+        (x == "") ? "" : x / 1e6, "<=", 20, "ms", missing, "")
+    x = ratio("preempt_latency", "go-p1", "preempt_latency", "weft")
+    row("preempt_latency: go-p1 / weft (mean lateness)", x, ">=", 2, "x", missing, "")
 
     printf "\n%d met, %d missed, %d without data.", met, missed, nodata
     if (frac != "")

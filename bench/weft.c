@@ -10,6 +10,15 @@
  *   many <K>            K threads parked on a weft_sem_t: create ns + RSS/thread
  *   many_small <K>      the same with 2 KiB small stacks (weft_attr_setsmallstack)
  *   spawn_tree <n>      fib(n), each call spawns a thread for fib(n-1)
+ *   preempt_cpu         one CPU-bound thread per vCPU that never needs
+ *                       preemption (ns per 1M rounds of an LCG; cpu_ns_per_op:
+ *                       process CPU time); compare with WEFT_PREEMPT=0, whose
+ *                       lines say impl=weft-nopreempt
+ *   preempt_latency     one vCPU: a priority-31 thread sleeps 5 ms 200 times
+ *                       behind a priority-0 spinner (ns_per_op: mean lateness
+ *                       of its wake-ups, and p50/p99/max_ns; base_*: the same
+ *                       sleeper alone); with WEFT_PREEMPT=0 the spinner
+ *                       stops after 2 s
  *
  * WEFT_TLS=own: every thread with TLS of its own (result lines say
  * impl=weft-tls); the default is libweft's, shared TLS.
@@ -330,6 +339,142 @@ static int bench_many(long k, int small)
     return 0;
 }
 
+/* ---- preempt_cpu: CPU-bound threads that never need preemption ---- */
+#define CPU_CHUNK 1000000L
+static atomic_int cpu_sink;
+
+static void *cpu_worker(void *arg)
+{
+    long chunks = (long)(intptr_t)arg;
+    uint64_t x = 88172645463325252u;
+    for (long c = 0; c < chunks; c++)
+        for (long i = 0; i < CPU_CHUNK; i++)
+            x = x * 6364136223846793005u + 1442695040888963407u;
+    atomic_fetch_add(&cpu_sink, (int)(x >> 60));
+    return NULL;
+}
+
+static double cpu_time_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int bench_preempt_cpu(void)
+{
+    int nv = weft_vcpu_count();
+    long chunks = 1500; /* ~1 s per vCPU here */
+    weft_t t[256];
+    if (nv > 256)
+        nv = 256;
+    double c0 = cpu_time_ns(), t0 = now_ns();
+    for (int i = 0; i < nv; i++)
+        t[i] = spawn(cpu_worker, (void *)(intptr_t)chunks, NULL);
+    for (int i = 0; i < nv; i++)
+        join(t[i]);
+    double el = now_ns() - t0, cpu = cpu_time_ns() - c0;
+    weft_stats_t st;
+    weft_stats(WEFT_STATS_ALL, &st);
+    char extra[128];
+    snprintf(extra, sizeof extra, "cpu_ns_per_op=%.0f preemptions=%llu", cpu / (nv * chunks),
+             (unsigned long long)st.preemptions);
+    report("preempt_cpu", IMPL, nv * chunks, el, extra);
+    return 0;
+}
+
+/* ---- preempt_latency: a high-priority sleeper behind a spinner ----
+ * The same sleeper runs twice: alone on the vCPU (the base_* figures: the
+ * timer and the host's own wake-up latency, which a loaded machine
+ * inflates), then with a priority-0 spinner it starts after 5 warm-up
+ * rounds. Without preemption (WEFT_PREEMPT=0) the spinner gives up after
+ * 2 s, so one wake-up is ~2 s late and the others are not. */
+#define LAT_SAMPLES 200
+#define LAT_SLEEP_NS 5000000L
+static atomic_int lat_done;
+
+static void *lat_spinner(void *arg)
+{
+    (void)arg;
+    double end = now_ns() + 2e9;
+    int off = weft_preempt_mode() == WEFT_PREEMPT_OFF;
+    volatile unsigned long n = 0;
+    while (!atomic_load_explicit(&lat_done, memory_order_relaxed)) {
+        for (int i = 0; i < 65536; i++)
+            n++;
+        if (off && now_ns() > end)
+            break;
+    }
+    return NULL;
+}
+
+struct lat_run {
+    int with_spinner;
+    double v[LAT_SAMPLES];
+};
+
+static void *lat_sleeper(void *arg)
+{
+    struct lat_run *r = arg;
+    weft_t s = 0;
+    for (int i = -5; i < LAT_SAMPLES; i++) { /* 5 warm-up rounds */
+        if (i == 0 && r->with_spinner) {
+            weft_attr_t lo;
+            weft_attr_init(&lo);
+            weft_attr_setpriority(&lo, WEFT_PRIO_MIN);
+            s = spawn(lat_spinner, NULL, &lo);
+        }
+        double t0 = now_ns();
+        weft_sleep(LAT_SLEEP_NS);
+        double late = now_ns() - t0 - LAT_SLEEP_NS;
+        if (i >= 0)
+            r->v[i] = late;
+    }
+    atomic_store(&lat_done, 1);
+    if (r->with_spinner)
+        join(s);
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double lat_run(struct lat_run *r)
+{
+    weft_attr_t hi;
+    weft_attr_init(&hi);
+    weft_attr_setpriority(&hi, WEFT_PRIO_MAX);
+    atomic_store(&lat_done, 0);
+    join(spawn(lat_sleeper, r, &hi));
+    double sum = 0;
+    for (int i = 0; i < LAT_SAMPLES; i++)
+        sum += r->v[i];
+    qsort(r->v, LAT_SAMPLES, sizeof *r->v, cmp_double);
+    return sum;
+}
+
+static int bench_preempt_latency(void)
+{
+    static struct lat_run base, spin;
+    spin.with_spinner = 1;
+    lat_run(&base);
+    double sum = lat_run(&spin);
+    weft_stats_t st;
+    weft_stats(WEFT_STATS_ALL, &st);
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "p50_ns=%.0f p99_ns=%.0f max_ns=%.0f base_p50_ns=%.0f base_p99_ns=%.0f "
+             "base_max_ns=%.0f preemptions=%llu",
+             spin.v[LAT_SAMPLES / 2], spin.v[LAT_SAMPLES * 99 / 100], spin.v[LAT_SAMPLES - 1],
+             base.v[LAT_SAMPLES / 2], base.v[LAT_SAMPLES * 99 / 100], base.v[LAT_SAMPLES - 1],
+             (unsigned long long)st.preemptions);
+    report("preempt_latency", IMPL, LAT_SAMPLES, sum, extra);
+    return 0;
+}
+
 /* ---- spawn_tree: fib(n) with one spawned thread per call ---- */
 struct fib_arg {
     int n;
@@ -401,13 +546,18 @@ static void *bench_thread(void *arg)
         j->rc = bench_many(j->p, 1);
     else if (!strcmp(b, "spawn_tree"))
         j->rc = bench_spawn_tree((int)j->p);
+    else if (!strcmp(b, "preempt_cpu"))
+        j->rc = bench_preempt_cpu();
+    else if (!strcmp(b, "preempt_latency"))
+        j->rc = bench_preempt_latency();
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
     static const char *const with_param[] = {"mutex", "many", "many_small", "spawn_tree"};
-    static const char *const without[] = {"switch", "create_join", "create_join_batch", "pingpong"};
+    static const char *const without[] = {"switch", "create_join", "create_join_batch", "pingpong",
+                                          "preempt_cpu", "preempt_latency"};
     struct job job = {argc > 1 ? argv[1] : "", argc > 2 ? atol(argv[2]) : 0, 0};
     int known = 0, rc;
 
@@ -421,9 +571,12 @@ int main(int argc, char **argv)
     const char *tls = getenv("WEFT_TLS");
     if (tls && (!strcmp(tls, "own") || !strcmp(tls, "1")))
         IMPL = "weft-tls";
+    const char *pre = getenv("WEFT_PREEMPT");
+    if (pre && !strcmp(pre, "0"))
+        IMPL = "weft-nopreempt";
     weft_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
-    if (!strcmp(job.bench, "switch"))
+    if (!strcmp(job.bench, "switch") || !strcmp(job.bench, "preempt_latency"))
         cfg.nvcpus = 1;
     if ((rc = weft_init(&cfg)))
         die("weft_init", rc);

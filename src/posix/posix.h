@@ -78,8 +78,10 @@ void wp_start_thread_exit(struct wf_thread *t);
  * SCHED_OTHER, SCHED_BATCH: WEFT_PRIO_DEFAULT (16). SCHED_IDLE: 1.
  * SCHED_FIFO and SCHED_RR, 1..99 (sched_get_priority_min/max): 17..31,
  * evenly, so any real-time thread runs before every SCHED_OTHER one.
- * weft has no preemption yet, so FIFO and RR both take turns at yields
- * and waits. */
+ * Both are preempted like any weft thread (weft/preempt.h: at safe points,
+ * when their timeslice ends while others of their priority wait, or at
+ * once for a higher priority), so FIFO behaves as RR with weft's slices;
+ * a thread created with preemption off runs as FIFO would. */
 int wp_prio_to_weft(int policy, int sched_priority);
 /* EINVAL for an unknown policy or a priority outside its range. */
 int wp_sched_check(int policy, int sched_priority);

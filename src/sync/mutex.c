@@ -23,8 +23,9 @@
  * run queue stalls every other locker until that thread runs (a lock
  * convoy); with barging a running thread keeps going. The price is
  * fairness: a waiter may lose a few times. Rejected: Go's starvation mode
- * (hand-off after a waiter waited 1 ms) — no preemption yet, so a thread
- * hammering a lock has no wait to measure against; revisit with it.
+ * (hand-off after a waiter waited 1 ms) — preemption (weft/preempt.h)
+ * now bounds how long a thread hammering a lock keeps its vCPU, but only
+ * to a timeslice at a safe point; revisit with measurements.
  *
  * WOKEN limits the wakeups to one in flight: while a woken waiter has not
  * retried, unlocks do not wake another (a herd would only park again). The
