@@ -10,8 +10,9 @@
  *   many <K>            K threads parked on a weft_sem_t: create ns + RSS/thread
  *   many_small <K>      the same with 2 KiB small stacks (weft_attr_setsmallstack)
  *   spawn_tree <n>      fib(n), each call spawns a thread for fib(n-1)
- *   preempt_cpu         one CPU-bound thread per vCPU that never needs
- *                       preemption (ns per 1M rounds of an LCG; cpu_ns_per_op:
+ *   preempt_cpu [c]     one CPU-bound thread per vCPU that never needs
+ *                       preemption, c (1500) chunks each (ns per chunk of 1M
+ *                       rounds of an LCG; cpu_ns_per_op:
  *                       process CPU time); compare with WEFT_PREEMPT=0, whose
  *                       lines say impl=weft-nopreempt
  *   preempt_latency     one vCPU: a priority-31 thread sleeps 5 ms 200 times
@@ -361,10 +362,11 @@ static double cpu_time_ns(void)
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int bench_preempt_cpu(void)
+static int bench_preempt_cpu(long chunks)
 {
     int nv = weft_vcpu_count();
-    long chunks = 1500; /* ~1 s per vCPU here */
+    if (chunks <= 0)
+        chunks = 1500; /* ~1 s per vCPU here */
     weft_t t[256];
     if (nv > 256)
         nv = 256;
@@ -547,7 +549,7 @@ static void *bench_thread(void *arg)
     else if (!strcmp(b, "spawn_tree"))
         j->rc = bench_spawn_tree((int)j->p);
     else if (!strcmp(b, "preempt_cpu"))
-        j->rc = bench_preempt_cpu();
+        j->rc = bench_preempt_cpu(j->p);
     else if (!strcmp(b, "preempt_latency"))
         j->rc = bench_preempt_latency();
     return NULL;
