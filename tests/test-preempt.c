@@ -120,6 +120,24 @@ WT_TEST(spinner_no_starve)
     WT_LT(late, (uint64_t)(500e6 * wt_scale()));
 }
 
+/* A program that blocks every signal before weft starts (to take them
+ * with sigwait, say): its vCPUs inherit the mask, and the tick still gets
+ * through. */
+WT_TEST(all_signals_blocked_at_start)
+{
+    sigset_t all;
+    sigfillset(&all);
+    WT_OK(pthread_sigmask(SIG_BLOCK, &all, NULL));
+    pstart(1, WEFT_PREEMPT_DEFAULT, WEFT_TLS_DEFAULT);
+    need_async();
+    weft_t s = spawn(spinner, NULL, WEFT_PRIO_DEFAULT), w = spawn(sleeper, NULL, WEFT_PRIO_DEFAULT);
+    WT_OK(weft_join(w, NULL));
+    atomic_store(&stop, 1);
+    WT_OK(weft_join(s, NULL));
+    WT_EQ(atomic_load(&other_runs), ROUNDS);
+    WT_GT(preemptions(), 0);
+}
+
 /* A high-priority thread waiting behind a low-priority spinner is let in
  * within a few ticks, not a slice. */
 static void *high_sleeper(void *arg)
@@ -578,6 +596,7 @@ WT_TEST(stress)
 }
 
 WT_MAIN(WT_ENTRY(spinner_no_starve, WT_FRESH, 60),
+        WT_ENTRY(all_signals_blocked_at_start, WT_FRESH, 60),
         WT_ENTRY(wake_latency_high_prio, WT_FRESH, 60),
         WT_ENTRY(priority_order, WT_FRESH, 60),
         WT_ENTRY(malloc_heavy_1vcpu, WT_FRESH, 60),

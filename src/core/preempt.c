@@ -332,6 +332,13 @@ void wf_preempt_init(int cfg)
 void wf_preempt_vcpu_start(struct wf_vcpu *v)
 {
     uint64_t mask = 0;
+    if (wf_preempt_mode == WEFT_PREEMPT_ASYNC) {
+        /* A vCPU inherits the mask of whoever started the runtime, which
+         * may block everything (a program that waits for signals in
+         * sigwait): the tick must get through. */
+        uint64_t tick = 1ull << (tick_signal - 1);
+        wf_sys6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&tick, 0, 8, 0, 0);
+    }
     wf_sys6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&mask, 8, 0, 0);
     v->preempt_mask = mask;
 }
