@@ -17,8 +17,8 @@
  *   the executable's own code but not in weft's (pc_safe), the signal mask
  *   the vCPU started with (not inside a handler of the program's), and
  *   room on the thread's own stack (it may be running on another stack).
- *   Unsafe: the vCPU's preempt_pending flag is set and honoured at the
- *   next runtime entry (any switch clears it; weft_preempt_enable and
+ *   Unsafe: the vCPU's preempt_pending request is set and honoured at the
+ *   next runtime entry (any switch makes it stale; weft_preempt_enable and
  *   weft_spin_unlock honour it), and the daemon asks again later, backing
  *   off (1, 2, 4 .. 64 ticks) while the thread stays unsafe, which keeps
  *   signals into raw blocking system calls rare (the EINTR caveat in
@@ -151,7 +151,9 @@ static void on_tick(int sig, siginfo_t *si, void *ctx)
     uint64_t mask;
     memcpy(&mask, &uc->uc_sigmask, sizeof mask); /* the kernel's 64 signals */
     if (t->preempt_off || !pc_safe(pc) || mask != v->preempt_mask || !stack_room(t, sp)) {
-        atomic_store_explicit(&v->preempt_pending, 1, memory_order_relaxed);
+        atomic_store_explicit(&v->preempt_pending,
+                              atomic_load_explicit(&v->nswitches, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
         return;
     }
     sp -= 128 + 8;              /* below the red zone */
@@ -221,7 +223,7 @@ void wf_preempt_check(struct wf_vcpu *v, uint32_t j)
         /* A vCPU's host thread lives as long as the process. */
         wf_sys3(SYS_tgkill, wf_sys3(SYS_getpid, 0, 0, 0), v->host_tid, tick_signal);
     else
-        atomic_store_explicit(&v->preempt_pending, 1, memory_order_relaxed);
+        atomic_store_explicit(&v->preempt_pending, sw + 1, memory_order_relaxed);
 }
 
 /* ---- setup ---- */

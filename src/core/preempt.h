@@ -27,8 +27,10 @@ void wf_preempt_honour(struct wf_thread *self);
 static inline int wf_preempt_due(const struct wf_thread *self)
 {
     struct wf_vcpu *v = self->vcpu;
-    return v && atomic_load_explicit(&v->preempt_pending, memory_order_relaxed) &&
-           !self->preempt_off && !self->preempt_never;
+    if (!v || self->preempt_off || self->preempt_never)
+        return 0;
+    uint64_t p = atomic_load_explicit(&v->preempt_pending, memory_order_relaxed);
+    return p && p - 1 == atomic_load_explicit(&v->nswitches, memory_order_relaxed);
 }
 
 /* The runtime's own critical sections (weft_spin_lock): like

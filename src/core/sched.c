@@ -192,8 +192,6 @@ static void switch_to(struct wf_vcpu *v, struct wf_thread *self,
     }
     v->current = next;
     next->vcpu = v;
-    if (__builtin_expect(atomic_load_explicit(&v->preempt_pending, memory_order_relaxed), 0))
-        atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed); /* honoured */
     atomic_store_explicit(&next->state, WF_RUNNING, memory_order_relaxed);
     count(&v->nswitches);
     if (wf_trace_enabled())
@@ -448,10 +446,10 @@ int weft_yield(void)
 void wf_sched_preempt(struct wf_thread *self)
 {
     struct wf_vcpu *v = self->vcpu;
-    if (!wf_rq_nr(&v->rq)) {
-        atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed);
+    /* A request is done with once looked at (a switch makes it stale too). */
+    atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed);
+    if (!wf_rq_nr(&v->rq))
         return;
-    }
     uint32_t j = jiffies();
     int expired = j - self->slice_start >= wf_slice_ticks(self->prio);
     wf_spin_lock(&v->rq.lock);
@@ -464,7 +462,6 @@ void wf_sched_preempt(struct wf_thread *self)
             self->slice_start = j;
         }
         wf_spin_unlock(&v->rq.lock);
-        atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed);
         return;
     }
     atomic_store_explicit(&self->state, WF_RUNNABLE, memory_order_relaxed);

@@ -57,9 +57,11 @@ struct wf_vcpu {
     uint32_t pre_since;             /* jiffy it last changed */
     uint32_t pre_next;              /* no new request before this jiffy */
     uint32_t pre_tries;             /* requests sent since the last switch */
-    /* A request that found no safe point: set by the tick handler (on the
-     * owner) or the timer daemon (deferred mode), cleared by a switch. */
-    atomic_uchar preempt_pending;
+    /* A request that found no safe point: 1 + the switch count it was
+     * made at (so any switch since makes it stale, at no cost to the
+     * switch), 0 for none. Set by the tick handler (on the owner) or the
+     * timer daemon (deferred mode). */
+    _Atomic uint64_t preempt_pending;
 } __attribute__((aligned(64)));
 
 #endif
