@@ -252,6 +252,8 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 static int find_ranges(void)
 {
     int objects = 0;
+    nsafe = 0; /* idempotent: a runtime restarted in a forked child */
+    weft_lo = weft_hi = 0;
     dl_iterate_phdr(phdr_cb, &objects);
     if (!nsafe || objects < 2)
         return -1; /* fully static: libc's code is the executable's */
