@@ -358,6 +358,41 @@ WT_TEST(disable_section_deferred)
     WT_EQ(weft_preempt_mode(), WEFT_PREEMPT_DEFERRED);
 }
 
+/* Never inside libc: a thread that spends 150 ms in memset (its own code
+ * is a few instructions per 8 MiB) is not switched out there; the request
+ * waits and a runtime entry (here an empty disable/enable pair) honours it
+ * at once. */
+static void *libc_spinner(void *arg)
+{
+    (void)arg;
+    weft_t c = spawn(counter, NULL, WEFT_PRIO_DEFAULT);
+    size_t sz = 8u << 20;
+    char *buf = malloc(sz);
+    WT_ASSERT(buf != NULL);
+    pre_before = preemptions();
+    uint64_t end = wt_clock_ns() + 150000000;
+    for (int i = 0; wt_clock_ns() < end; i++)
+        memset(buf, i, sz);
+    seen_before = atomic_load(&other_runs);
+    WT_OK(weft_preempt_disable());
+    WT_OK(weft_preempt_enable());
+    seen_after = atomic_load(&other_runs);
+    pre_after = preemptions();
+    free(buf);
+    atomic_store(&stop, 1);
+    WT_OK(weft_join(c, NULL));
+    return NULL;
+}
+
+WT_TEST(not_in_libc)
+{
+    pstart(1, WEFT_PREEMPT_DEFAULT, WEFT_TLS_DEFAULT);
+    WT_OK(weft_join(spawn(libc_spinner, NULL, WEFT_PRIO_DEFAULT), NULL));
+    WT_EQ(seen_before, 0);
+    WT_GT(seen_after, 0);
+    WT_GT(pre_after, pre_before);
+}
+
 /* Off (per thread or for the program): a spinner keeps the vCPU. */
 static void *off_spinner(void *arg)
 {
@@ -627,6 +662,7 @@ WT_MAIN(WT_ENTRY(spinner_no_starve, WT_FRESH, 60),
         WT_ENTRY(disable_section, WT_FRESH, 60),
         WT_ENTRY(spinlock_held, WT_FRESH, 60),
         WT_ENTRY(disable_section_deferred, WT_FRESH, 60),
+        WT_ENTRY(not_in_libc, WT_FRESH, 60),
         WT_ENTRY(attr_off, WT_FRESH, 60),
         WT_ENTRY(program_off_config, WT_FRESH, 60),
         WT_ENTRY(program_off_env, WT_FRESH, 60),
