@@ -23,5 +23,6 @@
 #include <weft/thread.h>
 #include <weft/sync.h>
 #include <weft/io.h>
+#include <weft/signal.h>
 
 #endif

@@ -237,7 +237,19 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
             wf_safe_point(WF_WAIT_CANCEL); /* a cancellation point even when it would not wait */
         submit_one(self, op);
         before_park(self);
-        int r = park_for(self, op, 1, 1, deadline, WF_WAIT_CANCEL | PARK_SIGNAL, kind);
+        int r;
+        for (;;) {
+            r = park_for(self, op, 1, 1, deadline, WF_WAIT_CANCEL | PARK_SIGNAL, kind);
+            if (r != WAIT_SIGNAL)
+                break;
+            /* A signal: its handlers run now, on this stack, the operation
+             * still in flight (its buffer is the caller's, intact). Then the
+             * call fails with EINTR unless every handler had SA_RESTART (a
+             * poll always fails), or it goes on waiting. */
+            int ran = wf_signal_deliver(self);
+            if ((ran & WF_SIG_NORESTART) || (ran && op->code == WEFT_IO_POLL))
+                break;
+        }
         if (r != WAIT_OK) {
             wf_io_cancel_drain(op, 1);
             /* Offloaded operations cannot be stopped: their result is real. */
@@ -249,17 +261,9 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
                 count_seen(self, op, 1);
                 return -ETIMEDOUT;
             }
-            if (r == WAIT_SIGNAL) {
-                /* The handlers run now; a stopped call fails with EINTR
-                 * unless all of them had SA_RESTART (a poll always), else
-                 * starts again. One that completed keeps its result. */
+            if (r == WAIT_SIGNAL && stopped) {
                 count_seen(self, op, 1);
-                int ran = wf_safe_point(WF_WAIT_CANCEL);
-                if (!stopped)
-                    return (long)op->result;
-                if ((ran & WF_SIG_NORESTART) || (ran && op->code == WEFT_IO_POLL))
-                    return -EINTR;
-                continue;
+                return -EINTR; /* one that completed anyway keeps its result */
             }
         }
         count_seen(self, op, 1);
@@ -308,12 +312,15 @@ int weft_io_wait(weft_io_op_t *ops, int n, int nwait, uint64_t timeout_ns)
     }
     before_park(self);
     uint64_t deadline = timeout_ns ? wf_host_now() + timeout_ns : 0;
-    int r = park_for(self, ops, n, nwait, deadline, WF_WAIT_CANCEL | PARK_SIGNAL, "io:wait");
+    int r, ran = 0;
+    do /* a signal whose handler ran ends the wait (EINTR), below */
+        r = park_for(self, ops, n, nwait, deadline, WF_WAIT_CANCEL | PARK_SIGNAL, "io:wait");
+    while (r == WAIT_SIGNAL && !(ran = wf_signal_deliver(self)));
     if (r == WAIT_CANCEL) {
         wf_io_cancel_drain(ops, n);
         wf_safe_point(WF_WAIT_CANCEL); /* ends the thread */
     }
-    if (r == WAIT_SIGNAL && wf_safe_point(WF_WAIT_CANCEL)) {
+    if (r == WAIT_SIGNAL && ran) {
         count_seen(self, ops, n);
         return (int)wf_io_ret(-EINTR); /* the operations stay in flight */
     }
