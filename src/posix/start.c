@@ -31,6 +31,7 @@
 #include "host/real.h"
 #include "posix/posix.h"
 #include "weft/runtime.h"
+#include "weft/signal.h"
 #include "weft/thread.h"
 
 typedef int (*main_fn)(int, char **, char **);
@@ -126,6 +127,11 @@ static int weft_main(int argc, char **argv, char **envp)
         return user_main(argc, argv, envp);
     }
     __atomic_store_n(&main_handle, t, __ATOMIC_RELEASE);
+    /* main has this thread's mask; this one, hidden from the program,
+     * must never take the program's signals (docs/signals.md). */
+    sigset_t all;
+    sigfillset(&all);
+    weft_sigmask(SIG_SETMASK, &all, NULL);
     /* The main thread may have ended before main_handle was set. */
     struct wf_thread *m = wf_thread_lock_handle(t);
     if (m) {
