@@ -122,7 +122,7 @@ void wf_signal_init(struct wf_thread *t)
     atomic_store_explicit(&t->sig_pending, 0, memory_order_relaxed);
     t->sig_fromproc = 0;
     __atomic_store_n(&t->sig_waitset, 0, __ATOMIC_RELAXED);
-    t->sig_dead = 0;
+    __atomic_store_n(&t->sig_dead, 0, __ATOMIC_RELAXED);
     atomic_store_explicit(&t->sig_lock.v, 0, memory_order_relaxed);
 }
 
@@ -167,7 +167,7 @@ int wf_signal_give(struct wf_thread *t, const siginfo_t *si, int fromproc)
         return EAGAIN;
     wf_spin_lock(&t->sig_lock);
     int rc = 0;
-    if (t->sig_dead) {
+    if (__atomic_load_n(&t->sig_dead, __ATOMIC_RELAXED)) {
         rc = ESRCH;
     } else if (atomic_load_explicit(&t->sig_pending, memory_order_relaxed) & bit) {
         rc = sig >= 32 ? EAGAIN : 0; /* a standard signal merges */
@@ -188,12 +188,19 @@ void wf_signal_notify(struct wf_thread *t)
         wf_intr_kick(t);
 }
 
+void wf_signal_hide(struct wf_thread *t)
+{
+    wf_spin_lock(&t->sig_lock);
+    __atomic_store_n(&t->sig_dead, 1, __ATOMIC_RELAXED);
+    wf_spin_unlock(&t->sig_lock);
+}
+
 void wf_signal_exit(struct wf_thread *self)
 {
     siginfo_t back[NSIG_BITS];
     int n = 0;
     wf_spin_lock(&self->sig_lock);
-    self->sig_dead = 1;
+    __atomic_store_n(&self->sig_dead, 1, __ATOMIC_RELAXED);
     uint64_t give = atomic_load_explicit(&self->sig_pending, memory_order_relaxed) &
                     self->sig_fromproc;
     for (int s = 1; s <= NSIG_BITS; s++)

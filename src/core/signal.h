@@ -26,6 +26,9 @@ enum { WF_SIG_RAN = 1, WF_SIG_NORESTART = 2 };
 /* Fresh per-thread state: the mask is the creator's (the calling thread's,
  * when it is a program thread), nothing pending. */
 void wf_signal_init(struct wf_thread *t);
+/* t (the calling thread, a runtime helper the program does not know of,
+ * such as the drop-in's host-main) never takes a signal. */
+void wf_signal_hide(struct wf_thread *t);
 /* The thread ends: what the dispatcher gave it goes back to the process. */
 void wf_signal_exit(struct wf_thread *self);
 /* Run the handlers of every signal pending for self that self does not

@@ -397,7 +397,7 @@ static void scan_one(struct wf_thread *t, void *arg)
     int st = atomic_load_explicit(&t->state, memory_order_relaxed);
     if (st != WF_RUNNABLE && st != WF_RUNNING && st != WF_BLOCKED)
         return;
-    if (t->flags & (WF_TF_DAEMON | WF_TF_IDLE))
+    if ((t->flags & (WF_TF_DAEMON | WF_TF_IDLE)) || __atomic_load_n(&t->sig_dead, __ATOMIC_RELAXED))
         return;
     uint64_t bit = wf_sig_bit(s->sig);
     int score;
