@@ -197,22 +197,30 @@ void wf_signal_hide(struct wf_thread *t)
 
 void wf_signal_exit(struct wf_thread *self)
 {
-    siginfo_t back[NSIG_BITS];
+    /* One at a time, not a siginfo_t[64] on the stack: small stacks end
+     * here too. */
     int n = 0;
     wf_spin_lock(&self->sig_lock);
     __atomic_store_n(&self->sig_dead, 1, __ATOMIC_RELAXED);
-    uint64_t give = atomic_load_explicit(&self->sig_pending, memory_order_relaxed) &
-                    self->sig_fromproc;
-    for (int s = 1; s <= NSIG_BITS; s++)
-        if (give & wf_sig_bit(s))
-            back[n++] = *info_slot(self, s);
+    for (;;) {
+        uint64_t give = atomic_load_explicit(&self->sig_pending, memory_order_relaxed) &
+                        self->sig_fromproc;
+        if (!give)
+            break;
+        int sig = __builtin_ctzll(give) + 1;
+        siginfo_t si = *info_slot(self, sig);
+        atomic_fetch_and(&self->sig_pending, ~wf_sig_bit(sig));
+        self->sig_fromproc &= ~wf_sig_bit(sig);
+        wf_spin_unlock(&self->sig_lock);
+        wf_sigproc_put(&si); /* never under sig_lock */
+        n++;
+        wf_spin_lock(&self->sig_lock);
+    }
     atomic_store(&self->sig_pending, 0);
     self->sig_fromproc = 0;
     __atomic_store_n(&self->sig_waitset, 0, __ATOMIC_RELAXED);
     wf_signal_update_intr(self);
     wf_spin_unlock(&self->sig_lock);
-    for (int i = 0; i < n; i++)
-        wf_sigproc_put(&back[i]);
     if (n)
         wf_sigproc_poke();
 }
@@ -233,6 +241,17 @@ static void set_mask_locked(struct wf_thread *t, uint64_t m)
     wf_signal_update_intr(t);
 }
 
+/* Apart, so that the ucontext_t (a kilobyte) is on the stack only while an
+ * SA_SIGINFO handler runs: threads with small stacks pass wf_safe_point. */
+static __attribute__((noinline)) void call_siginfo(void *fn, int sig, siginfo_t *si,
+                                                   uint64_t mask)
+{
+    ucontext_t uc;
+    memset(&uc, 0, sizeof uc);
+    bits_to_set(mask, &uc.uc_sigmask);
+    ((void (*)(int, siginfo_t *, void *))fn)(sig, si, &uc);
+}
+
 static void run_handler(struct wf_thread *self, int sig, siginfo_t *si, int *out)
 {
     struct wf_sigact a;
@@ -251,14 +270,10 @@ static void run_handler(struct wf_thread *self, int sig, siginfo_t *si, int *out
     set_mask_locked(self, old | a.mask | ((a.flags & SA_NODEFER) ? 0 : bit));
     wf_spin_unlock(&self->sig_lock);
     int saved_errno = errno;
-    if (a.flags & SA_SIGINFO) {
-        ucontext_t uc;
-        memset(&uc, 0, sizeof uc);
-        bits_to_set(old, &uc.uc_sigmask);
-        ((void (*)(int, siginfo_t *, void *))a.fn)(sig, si, &uc);
-    } else {
+    if (a.flags & SA_SIGINFO)
+        call_siginfo(a.fn, sig, si, old);
+    else
         ((void (*)(int))a.fn)(sig);
-    }
     errno = saved_errno;
     /* The handler may have changed the mask; as sigreturn does, the mask
      * from before the handler comes back. */
@@ -354,6 +369,28 @@ static int send(weft_t h, int sig, const union sigval *value)
     } else {
         wf_signal_notify(t);
     }
+    return 0;
+}
+
+int wf_signal_to_self(int sig, const union sigval *value)
+{
+    struct wf_thread *self = wf_self();
+    if (!wf_sig_valid(sig) || !program_thread(self) ||
+        (atomic_load_explicit(&self->sig_mask, memory_order_relaxed) & wf_sig_bit(sig)))
+        return EAGAIN;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = sig;
+    si.si_code = value ? SI_QUEUE : SI_USER;
+    si.si_pid = (pid_t)wf_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+    si.si_uid = (uid_t)wf_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
+    if (value)
+        si.si_value = *value;
+    int rc = wf_signal_give(self, &si, 0);
+    if (rc)
+        return rc;
+    if (atomic_load(&self->intr_pending) & WF_INTR_SIGNAL)
+        wf_signal_deliver(self);
     return 0;
 }
 

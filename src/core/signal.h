@@ -43,6 +43,11 @@ void wf_signal_update_intr(struct wf_thread *t);
  * signal pending (real-time ones are then kept by the caller), or ESRCH
  * when t has ended. The caller then calls wf_signal_notify(t). */
 int wf_signal_give(struct wf_thread *t, const siginfo_t *si, int fromproc);
+/* kill/sigqueue of the calling process by a thread that does not block
+ * sig: POSIX has that thread take it before the call returns. Handles it
+ * so (SI_USER or SI_QUEUE) and returns 0, or an errno when the caller
+ * must send it to the process the usual way. */
+int wf_signal_to_self(int sig, const union sigval *value);
 /* Wake t if it waits interruptibly (intr.c). */
 void wf_signal_notify(struct wf_thread *t);
 

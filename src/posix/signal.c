@@ -1,13 +1,16 @@
 /* signal.c - the signal calls of the drop-in library, on weft's per-thread
  * signals (core/signal.c, docs/signals.md): per-thread masks
  * (pthread_sigmask, sigprocmask), signals to one thread (pthread_kill,
- * pthread_sigqueue, raise, tgkill is not covered), dispositions
+ * pthread_sigqueue, raise; kill and sigqueue of the process itself by a
+ * thread that does not block the signal, which POSIX has that thread
+ * take before the call returns; tgkill is not covered), dispositions
  * (sigaction, signal), sigwait & co., sigpending, sigsuspend, pause.
  * Two real-time signals are weft's (the stall detector's, and the
  * preemption tick): SIGRTMAX is two lower for the program, and the calls
  * below refuse them (EINVAL) or leave them out of masks. */
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/runtime.h"
@@ -55,6 +58,40 @@ WP_EXPORT int raise(int sig)
 WP_EXPORT int gsignal(int sig)
 {
     return raise(sig);
+}
+
+/* A signal to the calling process from a thread that does not block it
+ * is taken by that thread before kill returns (POSIX). weft's reserved
+ * signals are not the program's to send to itself. */
+WP_EXPORT int kill(pid_t pid, int sig)
+{
+    if (pid == getpid() && sig > 0) {
+        if (sig > __libc_current_sigrtmax() && sig < NSIG)
+            return fail(EINVAL);
+        if (wf_signal_to_self(sig, NULL) == 0)
+            return 0;
+    }
+    long r = wf_sys3(SYS_kill, pid, sig, 0);
+    return r < 0 ? fail((int)-r) : 0;
+}
+
+WP_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
+{
+    if (pid == getpid() && sig > 0) {
+        if (sig > __libc_current_sigrtmax() && sig < NSIG)
+            return fail(EINVAL);
+        if (wf_signal_to_self(sig, &value) == 0)
+            return 0;
+    }
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = sig;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value = value;
+    long r = wf_sys6(SYS_rt_sigqueueinfo, pid, sig, (long)&si, 0, 0, 0);
+    return r < 0 ? fail((int)-r) : 0;
 }
 
 WP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)

@@ -714,6 +714,35 @@ WT_TEST(abort_from_thread)
     wt_child_free(&c);
 }
 
+/* kill of the own process by a thread that does not block the signal:
+ * that thread takes it before kill returns (POSIX); sigqueue too */
+static void *kill_own_process(void *arg)
+{
+    (void)arg;
+    atomic_store(&nhits, 0);
+    WT_OK(kill(getpid(), SIGUSR1));
+    WT_EQ(atomic_load(&nhits), 1);
+    WT_ASSERT(pthread_equal(hit_by, pthread_self()));
+    union sigval v = {.sival_int = 3};
+    WT_OK(sigqueue(getpid(), SIGUSR1, v));
+    WT_EQ(atomic_load(&nhits), 2);
+    return NULL;
+}
+
+WT_TEST(kill_own_process_runs_handler)
+{
+    unmask_all();
+    hit_handler(SIGUSR1, 0);
+    join(spawn(kill_own_process, NULL));
+    kill_own_process(NULL);
+    errno = 0;
+    WT_EQ(kill(getpid(), SIGRTMAX + 1), -1); /* weft's */
+    WT_ERR(errno, EINVAL);
+    errno = 0;
+    WT_EQ(kill(-12345678, SIGUSR1), -1);
+    WT_ERR(errno, ESRCH);
+}
+
 WT_TEST(reserved_signals_refused)
 {
     struct sigaction sa;
@@ -751,4 +780,5 @@ WT_MAIN(WT_ENTRY(kill_zero, 0, 60),
         WT_ENTRY(sigtimedwait_eagain, 0, 30),
         WT_ENTRY(abort_child, 0, 30),
         WT_ENTRY(abort_from_thread, 0, 60),
+        WT_ENTRY(kill_own_process_runs_handler, 0, 30),
         WT_ENTRY(reserved_signals_refused, 0, 30))
