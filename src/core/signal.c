@@ -64,9 +64,22 @@
 
 #define NSIG_BITS 64
 
+/* libc's real-time range, looked up once (it never changes); 0: not yet. */
+static int rt_min, rt_max;
+static _Atomic uint64_t unblockable;
+
+static void rt_init(void)
+{
+    if (__atomic_load_n(&rt_max, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&rt_min, wf_real()->libc_current_sigrtmin(), __ATOMIC_RELAXED);
+    __atomic_store_n(&rt_max, wf_real()->libc_current_sigrtmax() - 2, __ATOMIC_RELEASE);
+}
+
 int wf_sig_max(void)
 {
-    return wf_real()->libc_current_sigrtmax() - 2;
+    rt_init();
+    return __atomic_load_n(&rt_max, __ATOMIC_RELAXED);
 }
 
 int weft_sigrtmax(void)
@@ -78,34 +91,38 @@ int wf_sig_valid(int sig)
 {
     if (sig < 1 || sig > wf_sig_max())
         return 0;
-    return sig < 32 || sig >= wf_real()->libc_current_sigrtmin();
+    return sig < 32 || sig >= __atomic_load_n(&rt_min, __ATOMIC_RELAXED);
 }
 
 uint64_t wf_sig_unblockable(void)
 {
-    uint64_t m = wf_sig_bit(SIGKILL) | wf_sig_bit(SIGSTOP);
+    uint64_t m = atomic_load_explicit(&unblockable, memory_order_relaxed);
+    if (m)
+        return m;
+    m = wf_sig_bit(SIGKILL) | wf_sig_bit(SIGSTOP);
     for (int s = 32; s <= NSIG_BITS; s++)
         if (!wf_sig_valid(s))
             m |= wf_sig_bit(s);
+    atomic_store_explicit(&unblockable, m, memory_order_relaxed);
     return m;
 }
 
+/* glibc's sigset_t keeps signal s in bit s-1 of its first word (as the
+ * kernel's); checked at compile time below. */
 static uint64_t set_to_bits(const sigset_t *set)
 {
-    uint64_t b = 0;
-    for (int s = 1; s <= NSIG_BITS; s++)
-        if (sigismember(set, s) == 1)
-            b |= wf_sig_bit(s);
+    uint64_t b;
+    memcpy(&b, set, sizeof b);
     return b;
 }
 
 static void bits_to_set(uint64_t b, sigset_t *set)
 {
     sigemptyset(set);
-    for (int s = 1; s <= NSIG_BITS; s++)
-        if (b & wf_sig_bit(s))
-            sigaddset(set, s);
+    memcpy(set, &b, sizeof b);
 }
+
+_Static_assert(sizeof(sigset_t) >= sizeof(uint64_t) && NSIG_BITS == 64, "sigset_t layout");
 
 static int program_thread(const struct wf_thread *t)
 {
@@ -325,9 +342,8 @@ int weft_sigmask(int how, const sigset_t *set, sigset_t *old)
     wf_spin_unlock(&self->sig_lock);
     if (old)
         bits_to_set(m, old);
-    for (int s = 1; s <= NSIG_BITS; s++)
-        if ((nm & ~m) & wf_sig_bit(s))
-            wf_sig_catch(s); /* blocked now: must stay pending, not kill */
+    for (uint64_t nb = nm & ~m; nb; nb &= nb - 1)
+        wf_sig_catch(__builtin_ctzll(nb) + 1); /* blocked now: must stay pending, not kill */
     if ((m & ~nm) && wf_sigproc_pending())
         wf_sigproc_poke(); /* a process signal may now have a taker */
     if (deliver)
