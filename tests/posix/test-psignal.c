@@ -743,6 +743,39 @@ WT_TEST(kill_own_process_runs_handler)
     WT_ERR(errno, ESRCH);
 }
 
+static void *mask_bits(void *arg)
+{
+    (void)arg;
+    sigset_t cur;
+    WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
+    return (void *)(intptr_t)(sigismember(&cur, SIGUSR1) * 2 + sigismember(&cur, SIGUSR2));
+}
+
+/* pthread_attr_setsigmask_np: the new thread starts with that mask, the
+ * creator keeps its own */
+WT_TEST(attr_sigmask_applied)
+{
+    unmask_all();
+    sigset_t s, cur;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    pthread_attr_t a;
+    WT_OK(pthread_attr_init(&a));
+    WT_OK(pthread_attr_setsigmask_np(&a, &s));
+    pthread_t t;
+    WT_OK(pthread_create(&t, &a, mask_bits, NULL));
+    WT_EQ((intptr_t)join(t), 2);
+    WT_OK(pthread_sigmask(SIG_BLOCK, NULL, &cur));
+    WT_EQ(sigismember(&cur, SIGUSR1), 0);
+    pthread_attr_destroy(&a);
+    /* without it: the creator's */
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    WT_OK(pthread_sigmask(SIG_BLOCK, &s, NULL));
+    WT_EQ((intptr_t)join(spawn(mask_bits, NULL)), 1);
+    unmask_all();
+}
+
 WT_TEST(reserved_signals_refused)
 {
     struct sigaction sa;
@@ -781,4 +814,5 @@ WT_MAIN(WT_ENTRY(kill_zero, 0, 60),
         WT_ENTRY(abort_child, 0, 30),
         WT_ENTRY(abort_from_thread, 0, 60),
         WT_ENTRY(kill_own_process_runs_handler, 0, 30),
+        WT_ENTRY(attr_sigmask_applied, 0, 30),
         WT_ENTRY(reserved_signals_refused, 0, 30))
