@@ -691,6 +691,111 @@ WT_TEST(sigwait_consumers)
     reset();
 }
 
+/* A handler of a signal outside the set ends weft_sigwaitinfo with EINTR;
+ * weft_sigwait goes on waiting (POSIX lets neither be restarted by
+ * SA_RESTART; sigwait never fails with EINTR). */
+static void *waitinfo_b(void *arg)
+{
+    sigset_t s = one(SIG_B);
+    if (arg) {
+        int sig = 0;
+        int rc = weft_sigwait(&s, &sig);
+        return (void *)(intptr_t)(rc ? -rc : sig);
+    }
+    atomic_store(&stage, 1);
+    return (void *)(intptr_t)weft_sigwaitinfo(&s, NULL);
+}
+
+WT_TEST(sigwait_vs_other_handler)
+{
+    reset();
+    handle(SIG_A, SA_RESTART);
+    sigset_t b = one(SIG_B);
+    WT_OK(weft_sigmask(SIG_BLOCK, &b, NULL)); /* inherited */
+    atomic_store(&stage, 0);
+    weft_t t;
+    WT_OK(weft_create(&t, NULL, waitinfo_b, NULL));
+    WT_WAIT_UNTIL(atomic_load(&stage) == 1 && wt_dump_count("sigwait") >= 1, 10);
+    WT_OK(weft_kill(t, SIG_A));
+    void *r;
+    WT_OK(weft_join(t, &r));
+    WT_EQ((intptr_t)r, -EINTR);
+    WT_EQ(atomic_load(&hits), 1);
+    /* weft_sigwait: the handler runs, the wait goes on until SIG_B */
+    WT_OK(weft_create(&t, NULL, waitinfo_b, (void *)1));
+    WT_WAIT_UNTIL(wt_dump_count("sigwait") >= 1, 10);
+    WT_OK(weft_kill(t, SIG_A));
+    WT_WAIT_UNTIL(atomic_load(&hits) == 2, 10);
+    weft_sleep(20 * WT_MS);
+    WT_EQ(wt_dump_count("sigwait"), 1);
+    WT_OK(weft_kill(t, SIG_B));
+    WT_OK(weft_join(t, &r));
+    WT_EQ((intptr_t)r, SIG_B);
+    reset();
+}
+
+/* SA_RESETHAND, SA_NODEFER and sa_mask: the mask while the handler runs,
+ * and the disposition after it */
+static atomic_int in_mask_a, in_mask_b, nested;
+
+static void on_probe(int sig)
+{
+    (void)sig;
+    in_mask_a = is_blocked(SIG_A);
+    in_mask_b = is_blocked(SIG_B);
+    if (atomic_fetch_add(&nested, 1) == 0)
+        weft_kill(weft_self(), SIG_A); /* runs now only with SA_NODEFER */
+    atomic_fetch_add(&hits, 1);
+}
+
+WT_TEST(handler_flags)
+{
+    reset();
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_probe;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIG_B);
+    WT_OK(weft_sigaction(SIG_A, &sa, NULL));
+    atomic_store(&nested, 0);
+    WT_OK(weft_kill(weft_self(), SIG_A));
+    /* deferred: the nested one ran after the first returned */
+    WT_EQ(atomic_load(&hits), 2);
+    WT_EQ(is_blocked(SIG_A), 0);
+    WT_EQ(is_blocked(SIG_B), 0); /* the mask from before is back */
+    /* SA_NODEFER: not blocked inside; sa_mask still is */
+    sa.sa_flags = SA_NODEFER;
+    WT_OK(weft_sigaction(SIG_A, &sa, NULL));
+    atomic_store(&nested, 0);
+    atomic_store(&hits, 0);
+    WT_OK(weft_kill(weft_self(), SIG_A));
+    WT_EQ(atomic_load(&hits), 2);
+    WT_EQ(atomic_load(&in_mask_b), 1);
+    /* SA_RESETHAND: SIG_DFL once the handler starts */
+    sa.sa_flags = SA_RESETHAND;
+    sa.sa_handler = on_sig;
+    WT_OK(weft_sigaction(SIG_A, &sa, NULL));
+    atomic_store(&hits, 0);
+    WT_OK(weft_kill(weft_self(), SIG_A));
+    WT_EQ(atomic_load(&hits), 1);
+    WT_OK(weft_sigaction(SIG_A, NULL, &old));
+    WT_PTR_EQ((void *)old.sa_handler, (void *)SIG_DFL);
+    /* the old action is reported as set */
+    sa.sa_flags = SA_SIGINFO;
+    sa.sa_sigaction = on_info;
+    WT_OK(weft_sigaction(SIG_A, &sa, NULL));
+    WT_OK(weft_sigaction(SIG_A, NULL, &old));
+    WT_PTR_EQ((void *)old.sa_sigaction, (void *)on_info);
+    WT_ASSERT(old.sa_flags & SA_SIGINFO);
+    WT_EQ(sigismember(&old.sa_mask, SIG_B), 1);
+    /* SIG_IGN: a kill is dropped */
+    dispose(SIG_A, SIG_IGN);
+    atomic_store(&hits, 0);
+    WT_OK(weft_kill(weft_self(), SIG_A));
+    WT_EQ(atomic_load(&hits), 0);
+    reset();
+}
+
 /* ---- the reserved signals ---- */
 
 WT_TEST(reserved_invisible)
@@ -909,4 +1014,6 @@ WT_MAIN(WT_ENTRY(mask_per_thread, 0, 30),
         WT_ENTRY(sigtimedwait_timeout, 0, 30),
         WT_ENTRY(sigwait_consumers, 0, 120),
         WT_ENTRY(reserved_invisible, 0, 30),
+        WT_ENTRY(sigwait_vs_other_handler, 0, 30),
+        WT_ENTRY(handler_flags, 0, 30),
         WT_ENTRY(stress_process_signals, 0, 180))

@@ -554,6 +554,35 @@ static void read_case(int restart)
     close(ppipe[1]);
 }
 
+static void *ppoller(void *arg)
+{
+    (void)arg;
+    struct pollfd p = {ppipe[0], POLLIN, 0};
+    atomic_store(&step, 1);
+    int r = poll(&p, 1, 10000);
+    return (void *)(intptr_t)(r < 0 ? -errno : r);
+}
+
+/* poll fails with EINTR, SA_RESTART or not */
+WT_TEST(kill_poll_eintr)
+{
+    unmask_all();
+    WT_ASSERT(signal(SIGUSR1, on_hit) != SIG_ERR); /* SA_RESTART */
+    atomic_store(&nhits, 0);
+    WT_OK(pipe(ppipe));
+    atomic_store(&step, 0);
+    pthread_t t = spawn(ppoller, NULL);
+    WT_WAIT_UNTIL(atomic_load(&step) == 1, 10);
+    usleep(30000);
+    uint64_t t0 = wt_clock_ns();
+    WT_OK(pthread_kill(t, SIGUSR1));
+    WT_EQ((intptr_t)join(t), -EINTR);
+    WT_LT(wt_clock_ns() - t0, 5000 * WT_MS);
+    WT_EQ(atomic_load(&nhits), 1);
+    close(ppipe[0]);
+    close(ppipe[1]);
+}
+
 WT_TEST(kill_read_eintr) { read_case(0); }
 WT_TEST(kill_read_restarts) { read_case(1); }
 
@@ -808,6 +837,7 @@ WT_MAIN(WT_ENTRY(kill_zero, 0, 60),
         WT_ENTRY(kill_running_thread, 0, 30),
         WT_ENTRY(kill_read_eintr, 0, 30),
         WT_ENTRY(kill_read_restarts, 0, 30),
+        WT_ENTRY(kill_poll_eintr, 0, 30),
         WT_ENTRY(process_signal_to_unblocked_thread, 0, 30),
         WT_ENTRY(sigwait_from_another_process, 0, 90),
         WT_ENTRY(sigtimedwait_eagain, 0, 30),
