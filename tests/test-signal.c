@@ -796,6 +796,39 @@ WT_TEST(handler_flags)
     reset();
 }
 
+/* ---- fork: the child gets a dispatcher of its own ---- */
+
+static void child_sigwait(void *arg)
+{
+    (void)arg;
+    sigset_t s = one(SIG_B), p;
+    /* the mask came along, nothing pending did */
+    WT_EQ(is_blocked(SIG_B), 1);
+    WT_OK(weft_sigpending(&p));
+    WT_EQ(sigismember(&p, SIG_B), 0);
+    WT_OK(kill(getpid(), SIG_B));
+    int sig = 0;
+    WT_OK(weft_sigwait(&s, &sig));
+    _exit(sig == SIG_B ? 0 : 2);
+}
+
+WT_TEST(fork_child_signals)
+{
+    reset();
+    handle(SIG_B, 0); /* the parent's dispatcher runs */
+    sigset_t s = one(SIG_B);
+    WT_OK(weft_sigmask(SIG_BLOCK, &s, NULL));
+    WT_OK(weft_kill(weft_self(), SIG_B)); /* pending here, not in the child */
+    struct wt_child c;
+    wt_fork(&c, 30, child_sigwait, NULL);
+    WT_ASSERTF(wt_child_exit(&c) == 0, "child %s: %s", wt_child_describe(&c), c.err);
+    wt_child_free(&c);
+    int sig = 0;
+    WT_OK(weft_sigwait(&s, &sig));
+    WT_EQ(sig, SIG_B);
+    reset();
+}
+
 /* ---- the reserved signals ---- */
 
 WT_TEST(reserved_invisible)
@@ -1016,4 +1049,5 @@ WT_MAIN(WT_ENTRY(mask_per_thread, 0, 30),
         WT_ENTRY(reserved_invisible, 0, 30),
         WT_ENTRY(sigwait_vs_other_handler, 0, 30),
         WT_ENTRY(handler_flags, 0, 30),
+        WT_ENTRY(fork_child_signals, 0, 60),
         WT_ENTRY(stress_process_signals, 0, 180))

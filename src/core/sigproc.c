@@ -502,6 +502,8 @@ static void *disp_main(void *arg)
     return NULL;
 }
 
+static long disp_pid; /* the process the dispatcher runs in */
+
 static void disp_start(void)
 {
     if (atomic_load_explicit(&disp_state, memory_order_acquire) == 2)
@@ -509,8 +511,17 @@ static void disp_start(void)
     int s = 0;
     if (atomic_compare_exchange_strong(&disp_state, &s, 1)) {
         ring_init();
-        if (!proc_q)
+        if (!proc_q) {
             proc_q = calloc(PROC_MAX, sizeof *proc_q);
+            /* A child of fork needs a dispatcher of its own. Through
+             * libc's registry (the drop-in exports the name); the fork
+             * work may call wf_signal_atfork_child as well: idempotent. */
+            int (*reg)(void (*)(void), void (*)(void), void (*)(void), void *);
+            *(void **)&reg = wf_real_sym("__register_atfork");
+            if (reg)
+                reg(NULL, NULL, wf_signal_atfork_child, NULL);
+        }
+        __atomic_store_n(&disp_pid, wf_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0), __ATOMIC_RELAXED);
         if (!proc_q || wf_host_thread_start(disp_main, NULL, "weft-signal"))
             wf_panic(NULL, "cannot start the signal dispatcher");
         atomic_store_explicit(&disp_state, 2, memory_order_release);
@@ -522,6 +533,9 @@ static void disp_start(void)
 
 void wf_signal_atfork_child(void)
 {
+    if (atomic_load(&disp_state) == 2 &&
+        __atomic_load_n(&disp_pid, __ATOMIC_RELAXED) == wf_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0))
+        return; /* called already in this child */
     /* The dispatcher did not come along: the next disposition change or
      * catch starts a new one; caught signals wait in the ring meanwhile
      * (the host handler never needs it to run). Locks may have been held
