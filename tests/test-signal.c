@@ -814,6 +814,9 @@ static void child_sigwait(void *arg)
 
 WT_TEST(fork_child_signals)
 {
+#ifdef __SANITIZE_THREAD__
+    WT_SKIP("ThreadSanitizer does not start threads after a multi-threaded fork");
+#endif
     reset();
     handle(SIG_B, 0); /* the parent's dispatcher runs */
     sigset_t s = one(SIG_B);

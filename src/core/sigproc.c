@@ -44,6 +44,7 @@
 
 #include "core/intr.h"
 #include "core/runtime.h"
+#include "core/sanitizer.h"
 #include "core/signal.h"
 #include "host/host.h"
 #include "host/real.h"
@@ -148,8 +149,11 @@ static void disp_wake(void)
     wf_host_futex_wake((int *)&disp_word, 1);
 }
 
+static void disp_ensure(void);
+
 void wf_sigproc_poke(void)
 {
+    disp_ensure();
     if (atomic_load_explicit(&disp_state, memory_order_acquire) == 2)
         disp_wake();
 }
@@ -356,6 +360,7 @@ void wf_sigproc_put(const siginfo_t *si)
 
 int wf_sigproc_take(uint64_t set, siginfo_t *si)
 {
+    disp_ensure();
     if (!(atomic_load(&proc_bits) & set))
         return 0;
     int sig = 0;
@@ -378,6 +383,7 @@ int wf_sigproc_take(uint64_t set, siginfo_t *si)
 
 uint64_t wf_sigproc_pending(void)
 {
+    disp_ensure();
     return atomic_load(&proc_bits);
 }
 
@@ -503,6 +509,18 @@ static void *disp_main(void *arg)
 }
 
 static long disp_pid; /* the process the dispatcher runs in */
+static atomic_int disp_wanted; /* a fork child's, to start lazily (TSan) */
+
+static void disp_start(void);
+
+/* A fork child under ThreadSanitizer starts its dispatcher here, at its
+ * first signal call. */
+static void disp_ensure(void)
+{
+    if (__builtin_expect(atomic_load_explicit(&disp_wanted, memory_order_relaxed), 0) &&
+        atomic_exchange(&disp_wanted, 0))
+        disp_start();
+}
 
 static void disp_start(void)
 {
@@ -547,8 +565,15 @@ void wf_signal_atfork_child(void)
     ring_init();
     int caught = atomic_load(&disp_state) == 2;
     atomic_store(&disp_state, 0);
+#ifdef WF_TSAN
+    /* ThreadSanitizer ends a child that starts a thread after a
+     * multi-threaded fork: the dispatcher starts at the child's first
+     * signal call instead (disp_ensure). */
+    atomic_store(&disp_wanted, caught);
+#else
     if (caught)
         disp_start();
+#endif
     struct wf_thread *self = wf_tls_self;
     if (self) {
         atomic_store(&self->sig_lock.v, 0);
