@@ -24,5 +24,6 @@
 #include <weft/sync.h>
 #include <weft/io.h>
 #include <weft/preempt.h>
+#include <weft/signal.h>
 
 #endif

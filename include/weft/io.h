@@ -108,7 +108,9 @@ int weft_io_submit(weft_io_op_t *ops, int n);
  * not complete stay in flight), or -1 with errno EINVAL (bad arguments,
  * nwait > n) or EPERM (an operation submitted by another thread). A
  * cancellation point: a cancel cancels the operations still in flight,
- * waits for them, then ends the thread. May switch. */
+ * waits for them, then ends the thread. -1 with errno EINTR when a signal
+ * handler ran while it waited (the operations stay in flight;
+ * weft/signal.h). May switch. */
 int weft_io_wait(weft_io_op_t *ops, int n, int nwait, uint64_t timeout_ns);
 
 /* 1 if op is complete (its result is set), 0 while in flight. Never

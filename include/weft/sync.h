@@ -231,7 +231,8 @@ int weft_sem_init(weft_sem_t *sem, unsigned value);
 /* Never switches. EBUSY: threads are waiting on it. */
 int weft_sem_destroy(weft_sem_t *sem);
 /* Decrement, waiting while the value is 0. May switch. Cancellation
- * point. */
+ * point. EINTR when a signal handler ran while it waited (this and the
+ * timed forms; weft/signal.h). */
 int weft_sem_wait(weft_sem_t *sem);
 /* The same before an absolute CLOCK_REALTIME time, or on the clock given.
  * May switch. Cancellation points. ETIMEDOUT, EINVAL (bad timespec or

@@ -126,10 +126,12 @@ int weft_getpriority(weft_t thread, int *prio);
 
 /* Sleep for at least nsec nanoseconds (CLOCK_MONOTONIC). Parks only the
  * calling weft thread (a bound thread: its host thread). A cancellation
- * point. Returns 0. May switch. */
+ * point. Returns 0, or EINTR when a signal handler ran (weft/signal.h).
+ * May switch. */
 int weft_sleep(uint64_t nsec);
-/* The same, POSIX-shaped: EINVAL for a bad timespec; rem (may be NULL) gets
- * the time left, zero unless the sleep was interrupted. */
+/* The same, POSIX-shaped: EINVAL for a bad timespec; EINTR when a signal
+ * handler ran; rem (may be NULL) gets the time left, zero unless the sleep
+ * was interrupted. */
 struct timespec;
 int weft_nanosleep(const struct timespec *req, struct timespec *rem);
 /* Monotonic clock in nanoseconds, the one timers use. Never blocks. */

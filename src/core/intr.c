@@ -12,6 +12,7 @@
 #include "core/intr.h"
 #include "core/runtime.h"
 #include "core/sched.h"
+#include "core/signal.h"
 #include "core/waitq.h"
 
 void wf_intr_init(struct wf_thread *t)
@@ -22,12 +23,13 @@ void wf_intr_init(struct wf_thread *t)
     t->suspend_parked = 0;
     t->suspend_count = 0;
     t->cleanup = NULL;
+    wf_signal_init(t);
 }
 
 /* Wake t out of its wait if the pending bits apply to that wait. Callable
  * from any thread holding no lock. A stale t (ended, record reused) at
  * worst gets a spurious interrupt: every wait retries after one. */
-static void kick(struct wf_thread *t)
+void wf_intr_kick(struct wf_thread *t)
 {
     atomic_fetch_add(&t->intr_busy, 1);
     if (atomic_load(&t->intr_wait)) {
@@ -102,7 +104,7 @@ int weft_suspend(weft_t h)
     if (t == wf_self())
         wf_safe_point(0);
     else
-        kick(t);
+        wf_intr_kick(t);
     return 0;
 }
 
@@ -142,7 +144,7 @@ int weft_cancel(weft_t h)
         atomic_fetch_or(&t->intr_pending, WF_INTR_CANCEL);
     wf_spin_unlock(&t->join_lock);
     if (live && t != wf_self())
-        kick(t);
+        wf_intr_kick(t);
     return 0;
 }
 
@@ -154,13 +156,17 @@ static _Noreturn void act_on_cancel(void)
     weft_exit(WEFT_CANCELED);
 }
 
-void wf_safe_point(int flags)
+int wf_safe_point(int flags)
 {
     struct wf_thread *self = wf_self();
+    int sig = 0;
+    if (atomic_load(&self->intr_pending) & WF_INTR_SIGNAL)
+        sig = wf_signal_deliver(self);
     if (atomic_load(&self->intr_pending) & WF_INTR_SUSPEND)
         suspend_park(self);
     if (wf_intr_stops(self, atomic_load(&self->intr_pending) & WF_INTR_CANCEL, flags))
         act_on_cancel();
+    return sig;
 }
 
 void weft_testcancel(void)
@@ -221,6 +227,7 @@ void wf_intr_exit(struct wf_thread *self)
     /* POSIX: an exiting thread is no longer cancellable, so handlers that
      * reach cancellation points run to the end. */
     atomic_fetch_or_explicit(&self->cancel_mode, WF_CANCEL_OFF, memory_order_relaxed);
+    wf_signal_exit(self);
     while (self->cleanup) {
         weft_cleanup_t *c = self->cleanup;
         self->cleanup = c->prev;

@@ -21,19 +21,29 @@ enum {
     WF_WAIT_CANCEL = 1,   /* the wait is a cancellation point */
 };
 
-enum { WF_INTR_CANCEL = 1, WF_INTR_SUSPEND = 2 };        /* intr_pending */
+/* intr_pending. WF_INTR_SIGNAL: a signal is pending that the thread does
+ * not block or waits for (core/signal.c keeps it exact, under sig_lock);
+ * every interruptible wait stops for it, runs the handler at the safe
+ * point and then retries or returns EINTR (see signal.c). */
+enum { WF_INTR_CANCEL = 1, WF_INTR_SUSPEND = 2, WF_INTR_SIGNAL = 4 };
 enum { WF_CANCEL_OFF = 1, WF_CANCEL_ASYNC = 2 };         /* cancel_mode */
 
-/* Act on what is pending for the calling thread: stop while suspended
- * (until weft_resume), then, with WF_WAIT_CANCEL (or the asynchronous type)
- * and cancellation enabled, a cancel: ends the thread, does not return.
- * Call with no lock held. May switch. */
-void wf_safe_point(int flags);
+/* Act on what is pending for the calling thread: run the handlers of
+ * deliverable signals, stop while suspended (until weft_resume), then,
+ * with WF_WAIT_CANCEL (or the asynchronous type) and cancellation enabled,
+ * a cancel: ends the thread, does not return. Call with no lock held. May
+ * switch. Returns the WF_SIG_* bits of the signals delivered (signal.h):
+ * a call that POSIX lets fail with EINTR returns it when nonzero (or, for
+ * the restartable ones, when WF_SIG_NORESTART is set). */
+int wf_safe_point(int flags);
+
+/* Wake t out of an interruptible wait if what is pending applies to it. */
+void wf_intr_kick(struct wf_thread *t);
 
 /* Would what is pending stop a wait with these flags? */
 static inline int wf_intr_stops(struct wf_thread *t, unsigned pending, int flags)
 {
-    if (pending & WF_INTR_SUSPEND)
+    if (pending & (WF_INTR_SUSPEND | WF_INTR_SIGNAL))
         return 1;
     unsigned mode = atomic_load_explicit(&t->cancel_mode, memory_order_relaxed);
     return (pending & WF_INTR_CANCEL) && !(mode & WF_CANCEL_OFF) &&

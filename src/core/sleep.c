@@ -10,9 +10,11 @@
 #include "core/waitq.h"
 #include "host/host.h"
 
-int weft_sleep(uint64_t nsec)
+/* *left: what was left when a signal handler ended the sleep (EINTR). */
+static int sleep_for(uint64_t nsec, uint64_t *left_out)
 {
     struct wf_thread *self = wf_self();
+    *left_out = 0;
     if (nsec == 0) {
         weft_yield();
         weft_testcancel();
@@ -41,7 +43,10 @@ int weft_sleep(uint64_t nsec)
         /* Interrupted: stop while suspended, then sleep what was left. */
         uint64_t now = wf_host_now();
         uint64_t left = deadline > now ? deadline - now : 0;
-        wf_safe_point(WF_WAIT_CANCEL);
+        if (wf_safe_point(WF_WAIT_CANCEL)) {
+            *left_out = left;
+            return EINTR; /* a signal handler ran (POSIX: with the rest) */
+        }
         if (!left)
             return 0;
         deadline = wf_host_now() + left;
@@ -52,10 +57,17 @@ int weft_nanosleep(const struct timespec *req, struct timespec *rem)
 {
     if (!req || req->tv_sec < 0 || req->tv_nsec < 0 || req->tv_nsec >= 1000000000L)
         return EINVAL;
-    weft_sleep((uint64_t)req->tv_sec * 1000000000u + (uint64_t)req->tv_nsec);
+    uint64_t left;
+    int rc = sleep_for((uint64_t)req->tv_sec * 1000000000u + (uint64_t)req->tv_nsec, &left);
     if (rem) {
-        rem->tv_sec = 0;
-        rem->tv_nsec = 0;
+        rem->tv_sec = (time_t)(left / 1000000000u);
+        rem->tv_nsec = (long)(left % 1000000000u);
     }
-    return 0;
+    return rc;
+}
+
+int weft_sleep(uint64_t nsec)
+{
+    uint64_t left;
+    return sleep_for(nsec, &left);
 }

@@ -23,7 +23,7 @@ enum wf_state {
 
 /* Why a wait ended. */
 enum { WF_WAKE_NONE, WF_WAKE_SIGNALED, WF_WAKE_TIMEDOUT,
-       WF_WAKE_INTERRUPTED /* a suspend or cancel is pending (intr.h) */ };
+       WF_WAKE_INTERRUPTED /* a suspend, cancel or signal is pending (intr.h) */ };
 
 enum {
     WF_TF_BOUND = 1,    /* an adopted host thread: never switched, never queued */
@@ -135,6 +135,19 @@ struct wf_thread {
      * found no safe point waits in the vCPU: wf_vcpu.preempt_pending.) */
     unsigned preempt_off;
     uint8_t preempt_never;
+
+    /* Signals (core/signal.c). Bit sig-1 of each set. sig_lock guards
+     * sig_pending, sig_fromproc, sig_waitset, sig_info and writes of
+     * sig_mask (written by the owner only; read racily by the dispatcher).
+     * It is a leaf lock but for join_lock -> sig_lock (weft_kill). */
+    _Atomic uint64_t sig_mask;
+    _Atomic uint64_t sig_pending;
+    uint64_t sig_fromproc;        /* pending ones the dispatcher gave */
+    uint64_t sig_waitset;         /* the set while in sigwait, else 0 */
+    void *sig_info;               /* siginfo_t[64], allocated on first use;
+                                     kept with the slot */
+    wf_spinlock_t sig_lock;
+    uint8_t sig_dead;             /* exited: give it nothing more */
 };
 
 /* Calls into the pthread layer (src/posix), set once by libweft-pthread;

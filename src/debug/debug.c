@@ -113,7 +113,7 @@ static void sigquit_dump_start(void)
     sa.sa_handler = on_sigquit;
     sa.sa_flags = SA_RESTART | SA_ONSTACK; /* vCPUs have an alternate stack */
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGQUIT, &sa, NULL);
+    wf_host_sigaction(SIGQUIT, &sa, NULL); /* libc's: not the drop-in's */
 }
 
 static void dump_at_exit(void)

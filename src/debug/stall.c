@@ -43,6 +43,7 @@
 
 #include "core/runtime.h"
 #include "debug/debug.h"
+#include "host/host.h"
 #include "host/real.h"
 #include "host/sys.h"
 
@@ -178,6 +179,6 @@ void wf_debug_stall_start(long ms)
     sa.sa_handler = on_stall_signal;
     sa.sa_flags = SA_RESTART | SA_ONSTACK; /* vCPUs have an alternate stack */
     sigemptyset(&sa.sa_mask);
-    sigaction(STALL_SIGNAL, &sa, NULL);
+    wf_host_sigaction(STALL_SIGNAL, &sa, NULL); /* libc's: not the drop-in's */
     atomic_store_explicit(&wf_debug_stall_ns, (uint64_t)ms * 1000000, memory_order_release);
 }

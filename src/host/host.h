@@ -58,5 +58,9 @@ long wf_host_max_map_count(void);
  * fault is not weft's business. */
 void wf_host_fault_init(void (*handler)(void *addr));
 void wf_host_fault_thread_init(void);
+/* libc's own sigaction: the runtime's handlers (faults, stall, SIGQUIT,
+ * the preemption tick) must never go through the drop-in's sigaction. */
+struct sigaction;
+int wf_host_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 #endif

@@ -6,9 +6,22 @@
 #include <string.h>
 
 #include "host/host.h"
+#include "host/real.h"
 
 static void (*fault_handler)(void *addr);
 static struct sigaction old_segv, old_bus;
+
+/* libc's sigaction (or a sanitizer's in front of it), never the drop-in
+ * library's: that one keeps the program's dispositions (core/sigproc.c)
+ * and refuses weft's reserved signals. */
+int wf_host_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    static int (*real)(int, const struct sigaction *, struct sigaction *);
+    if (!__atomic_load_n(&real, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&real, (int (*)(int, const struct sigaction *, struct sigaction *))
+                                    wf_real_sym("sigaction"), __ATOMIC_RELEASE);
+    return real(sig, act, old);
+}
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
@@ -23,7 +36,10 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         old->sa_handler(sig);
         return;
     }
-    signal(sig, SIG_DFL); /* the faulting instruction runs again and dies */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    wf_host_sigaction(sig, &dfl, NULL); /* the faulting instruction runs again and dies */
 }
 
 void wf_host_fault_init(void (*handler)(void *addr))
@@ -34,8 +50,8 @@ void wf_host_fault_init(void (*handler)(void *addr))
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &old_segv);
-    sigaction(SIGBUS, &sa, &old_bus);
+    wf_host_sigaction(SIGSEGV, &sa, &old_segv);
+    wf_host_sigaction(SIGBUS, &sa, &old_bus);
 }
 
 void wf_host_fault_thread_init(void)

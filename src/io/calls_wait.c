@@ -37,20 +37,19 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 /* Wait (parked) until one of the descriptors is ready or the deadline;
  * the caller then asks poll(2) itself, so revents are exactly the
  * kernel's. One WEFT_IO_POLL operation per descriptor. */
-static void wait_any(struct pollfd *fds, nfds_t nfds, uint64_t deadline)
+static int wait_any(struct pollfd *fds, nfds_t nfds, uint64_t deadline)
 {
+    int rc = 0;
     weft_io_op_t stack_ops[POLL_STACK_OPS], *ops = stack_ops;
     int m = 0;
     for (nfds_t i = 0; i < nfds; i++)
         m += fds[i].fd >= 0;
     uint64_t now = wf_host_now();
     if (m == 0) { /* nothing to wait for: poll sleeps */
-        weft_sleep(deadline ? (deadline > now ? deadline - now : 0) : UINT64_MAX / 2);
-        return;
+        return weft_sleep(deadline ? (deadline > now ? deadline - now : 0) : UINT64_MAX / 2);
     }
     if (m > POLL_STACK_OPS && !(ops = malloc(sizeof *ops * (size_t)m))) {
-        weft_sleep(1000000); /* no memory: look again in 1 ms */
-        return;
+        return weft_sleep(1000000); /* no memory: look again in 1 ms */
     }
     weft_cleanup_push(ops == stack_ops ? NULL : free, ops);
     for (nfds_t i = 0, k = 0; i < nfds; i++)
@@ -59,9 +58,12 @@ static void wait_any(struct pollfd *fds, nfds_t nfds, uint64_t deadline)
             ops[k++].flags = fds[i].events | POLLERR | POLLHUP;
         }
     weft_io_submit(ops, m);
-    weft_io_wait(ops, m, 1, deadline ? (deadline > now ? deadline - now : 1) : 0);
+    if (weft_io_wait(ops, m, 1, deadline ? (deadline > now ? deadline - now : 1) : 0) < 0 &&
+        errno == EINTR)
+        rc = EINTR; /* a signal handler ran: poll fails with EINTR */
     wf_io_cancel_drain(ops, m);
     weft_cleanup_pop(ops != stack_ops);
+    return rc;
 }
 
 int weft_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
@@ -81,7 +83,8 @@ int weft_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
             return 0;
         if (io_deadline && now >= io_deadline)
             return (int)wf_io_ret(-ETIMEDOUT);
-        wait_any(fds, nfds, earlier(user_deadline, io_deadline));
+        if (wait_any(fds, nfds, earlier(user_deadline, io_deadline)) == EINTR)
+            return (int)wf_io_ret(-EINTR);
     }
 }
 

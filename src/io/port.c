@@ -63,6 +63,7 @@
 #include <strings.h>
 
 #include "core/intr.h"
+#include "core/signal.h"
 #include "core/sched.h"
 #include "core/waitq.h"
 #include "host/host.h"
@@ -119,7 +120,11 @@ static int count_done(const weft_io_op_t *ops, int n)
     return d;
 }
 
-enum { WAIT_OK, WAIT_TIMEDOUT, WAIT_CANCEL };
+enum { WAIT_OK, WAIT_TIMEDOUT, WAIT_CANCEL, WAIT_SIGNAL };
+/* park_for's flag besides WF_WAIT_*: a signal handler to run ends the
+ * wait with WAIT_SIGNAL (the caller stops its operations, then runs it:
+ * EINTR or a restart, core/signal.c). */
+#define PARK_SIGNAL 0x100
 
 /* Park until nwait of ops are done, the deadline (0: none), or - with
  * WF_WAIT_CANCEL in flags - a cancel that acts here (WAIT_CANCEL: the
@@ -135,7 +140,7 @@ static int park_for(struct wf_thread *self, const weft_io_op_t *ops, int n, int 
             wf_spin_unlock(&wq->lock);
             return WAIT_OK;
         }
-        int r = wf_waitq_wait(wq, kind, self, deadline, flags);
+        int r = wf_waitq_wait(wq, kind, self, deadline, flags & ~PARK_SIGNAL);
         if (r == WF_WAKE_TIMEDOUT)
             return count_done(ops, n) >= nwait ? WAIT_OK : WAIT_TIMEDOUT;
         if (r == WF_WAKE_INTERRUPTED) {
@@ -143,6 +148,8 @@ static int park_for(struct wf_thread *self, const weft_io_op_t *ops, int n, int 
                 wf_intr_stops(self, atomic_load(&self->intr_pending) & WF_INTR_CANCEL,
                               WF_WAIT_CANCEL))
                 return WAIT_CANCEL;
+            if ((flags & PARK_SIGNAL) && (atomic_load(&self->intr_pending) & WF_INTR_SIGNAL))
+                return WAIT_SIGNAL;
             wf_safe_point(0); /* a suspend: stopped here until resumed */
         }
     }
@@ -230,7 +237,19 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
             wf_safe_point(WF_WAIT_CANCEL); /* a cancellation point even when it would not wait */
         submit_one(self, op);
         before_park(self);
-        int r = park_for(self, op, 1, 1, deadline, WF_WAIT_CANCEL, kind);
+        int r;
+        for (;;) {
+            r = park_for(self, op, 1, 1, deadline, WF_WAIT_CANCEL | PARK_SIGNAL, kind);
+            if (r != WAIT_SIGNAL)
+                break;
+            /* A signal: its handlers run now, on this stack, the operation
+             * still in flight (its buffer is the caller's, intact). Then the
+             * call fails with EINTR unless every handler had SA_RESTART (a
+             * poll always fails), or it goes on waiting. */
+            int ran = wf_signal_deliver(self);
+            if ((ran & WF_SIG_NORESTART) || (ran && op->code == WEFT_IO_POLL))
+                break;
+        }
         if (r != WAIT_OK) {
             wf_io_cancel_drain(op, 1);
             /* Offloaded operations cannot be stopped: their result is real. */
@@ -241,6 +260,10 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
             if (r == WAIT_TIMEDOUT && stopped) {
                 count_seen(self, op, 1);
                 return -ETIMEDOUT;
+            }
+            if (r == WAIT_SIGNAL && stopped) {
+                count_seen(self, op, 1);
+                return -EINTR; /* one that completed anyway keeps its result */
             }
         }
         count_seen(self, op, 1);
@@ -289,9 +312,17 @@ int weft_io_wait(weft_io_op_t *ops, int n, int nwait, uint64_t timeout_ns)
     }
     before_park(self);
     uint64_t deadline = timeout_ns ? wf_host_now() + timeout_ns : 0;
-    if (park_for(self, ops, n, nwait, deadline, WF_WAIT_CANCEL, "io:wait") == WAIT_CANCEL) {
+    int r, ran = 0;
+    do /* a signal whose handler ran ends the wait (EINTR), below */
+        r = park_for(self, ops, n, nwait, deadline, WF_WAIT_CANCEL | PARK_SIGNAL, "io:wait");
+    while (r == WAIT_SIGNAL && !(ran = wf_signal_deliver(self)));
+    if (r == WAIT_CANCEL) {
         wf_io_cancel_drain(ops, n);
         wf_safe_point(WF_WAIT_CANCEL); /* ends the thread */
+    }
+    if (r == WAIT_SIGNAL && ran) {
+        count_seen(self, ops, n);
+        return (int)wf_io_ret(-EINTR); /* the operations stay in flight */
     }
     count_seen(self, ops, n);
     return count_done(ops, n);

@@ -18,13 +18,19 @@ static int ts_ok(const struct timespec *ts)
     return ts && ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NSEC;
 }
 
-/* Sleep until `until` on the monotonic clock (ns); rem gets nothing left:
- * a weft sleep is not interrupted by signals yet. */
-static void sleep_until(uint64_t until)
+/* Sleep until `until` on the monotonic clock (ns): 0, or EINTR when a
+ * signal handler ran (docs/signals.md), *left then the time left. */
+static int sleep_until(uint64_t until, uint64_t *left)
 {
     uint64_t now;
+    *left = 0;
     while ((now = weft_now()) < until)
-        weft_sleep(until - now);
+        if (weft_sleep(until - now) == EINTR) {
+            now = weft_now();
+            *left = until > now ? until - now : 0;
+            return EINTR;
+        }
+    return 0;
 }
 
 WP_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
@@ -67,10 +73,13 @@ WP_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec 
     uint64_t start = weft_now();
     uint64_t until = want >= WF_DEADLINE_MAX - start ? WF_DEADLINE_MAX : start + want;
     weft_testcancel();
-    sleep_until(until);
-    if (rem && !(flags & TIMER_ABSTIME))
-        rem->tv_sec = rem->tv_nsec = 0;
-    return 0;
+    uint64_t left;
+    int rc = sleep_until(until, &left);
+    if (rem && !(flags & TIMER_ABSTIME)) {
+        rem->tv_sec = (time_t)(left / NSEC);
+        rem->tv_nsec = (long)(left % NSEC);
+    }
+    return rc;
 }
 
 WP_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
@@ -90,14 +99,19 @@ WP_EXPORT int __nanosleep(const struct timespec *req, struct timespec *rem)
 
 WP_EXPORT unsigned int sleep(unsigned int seconds)
 {
-    struct timespec ts = {(time_t)seconds, 0};
-    clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+    struct timespec ts = {(time_t)seconds, 0}, rem = {0, 0};
+    if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &rem) == EINTR)
+        return (unsigned)rem.tv_sec + (rem.tv_nsec > 0); /* seconds left, rounded up */
     return 0;
 }
 
 WP_EXPORT int usleep(useconds_t usec)
 {
     struct timespec ts = {(time_t)(usec / 1000000), (long)(usec % 1000000) * 1000};
-    clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+    int rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+    if (rc) {
+        errno = rc;
+        return -1;
+    }
     return 0;
 }

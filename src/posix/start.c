@@ -27,6 +27,7 @@
 #include "core/futex.h"
 #include "core/attr.h"
 #include "core/runtime.h"
+#include "core/signal.h"
 #include "core/tls.h"
 #include "host/real.h"
 #include "posix/posix.h"
@@ -126,6 +127,10 @@ static int weft_main(int argc, char **argv, char **envp)
         return user_main(argc, argv, envp);
     }
     __atomic_store_n(&main_handle, t, __ATOMIC_RELEASE);
+    /* This thread is hidden from the program: it must never take the
+     * program's signals (docs/signals.md). Not by blocking them all, which
+     * would make weft catch every signal for good. */
+    wf_signal_hide(wf_self());
     /* The main thread may have ended before main_handle was set. */
     struct wf_thread *m = wf_thread_lock_handle(t);
     if (m) {

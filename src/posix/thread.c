@@ -15,6 +15,7 @@
 #include "core/tls.h"
 #include "posix/attr.h"
 #include "posix/posix.h"
+#include "weft/signal.h"
 #include "sync/deadline.h"
 #include "weft/thread.h"
 
@@ -147,7 +148,16 @@ static int create_with(pthread_t *out, const struct wp_attr *a, void *(*fn)(void
         arg = s;
     }
     weft_t t;
+    /* pthread_attr_setsigmask_np: a new thread starts with its creator's
+     * mask (core/signal.c), so the creator wears the attribute's mask for
+     * the moment of the creation. */
+    int has_sigmask = a->ext && a->ext->has_sigmask;
+    sigset_t creator_mask;
+    if (has_sigmask)
+        weft_sigmask(SIG_SETMASK, &a->ext->sigmask, &creator_mask);
     rc = weft_create(&t, &wa, fn, arg);
+    if (has_sigmask)
+        weft_sigmask(SIG_SETMASK, &creator_mask, NULL);
     if (rc) {
         if (s) {
             free(s->cpuset);

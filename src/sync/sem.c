@@ -121,7 +121,10 @@ static int sem_wait(weft_sem_t *sem, int timed, clockid_t clock, const struct ti
             return 0; /* a post handed us its unit */
         if (r == WF_WAKE_TIMEDOUT)
             return ETIMEDOUT;
-        wf_safe_point(WF_WAIT_CANCEL); /* interrupted: then wait again */
+        /* Interrupted: wait again, unless a signal handler ran (POSIX:
+         * sem_wait fails with EINTR then, SA_RESTART or not). */
+        if (wf_safe_point(WF_WAIT_CANCEL))
+            return EINTR;
     }
 }
 
