@@ -123,6 +123,57 @@ WT_TEST(spinner_no_starve)
     WT_LT(late, (uint64_t)(5e9 * wt_scale()));
 }
 
+/* Suspend and asynchronous cancel of a thread spinning in its own code:
+ * weft_suspend/weft_cancel tick its vCPU (wf_preempt_kick), and the thread
+ * acts at the safe point the tick finds, without ever entering weft. */
+static atomic_long spins;
+
+static void *counting_spinner(void *arg)
+{
+    if (arg)
+        WT_OK(weft_setcanceltype(WEFT_CANCEL_ASYNCHRONOUS, NULL));
+    while (!atomic_load_explicit(&stop, memory_order_relaxed))
+        atomic_fetch_add_explicit(&spins, 1, memory_order_relaxed);
+    return NULL;
+}
+
+WT_TEST(suspend_spinner)
+{
+    pstart(2, WEFT_PREEMPT_DEFAULT, WEFT_TLS_DEFAULT);
+    need_async();
+    weft_t s = spawn(counting_spinner, NULL, WEFT_PRIO_DEFAULT);
+    WT_WAIT_UNTIL(atomic_load(&spins) > 1000, 10);
+    WT_OK(weft_suspend(s));
+    /* Stopped within a few ticks: the count stays still for 50 ms. */
+    long last = -1;
+    uint64_t give_up = wt_clock_ns() + (uint64_t)(10e9 * wt_scale());
+    for (;;) {
+        long now = atomic_load(&spins);
+        if (now == last)
+            break;
+        last = now;
+        WT_LT(wt_clock_ns(), give_up);
+        WT_OK(weft_sleep(50000000));
+    }
+    WT_OK(weft_resume(s));
+    WT_WAIT_UNTIL(atomic_load(&spins) > last, 10);
+    atomic_store(&stop, 1);
+    WT_OK(weft_join(s, NULL));
+}
+
+WT_TEST(cancel_async_spinner)
+{
+    pstart(2, WEFT_PREEMPT_DEFAULT, WEFT_TLS_DEFAULT);
+    need_async();
+    weft_t s = spawn(counting_spinner, (void *)1, WEFT_PRIO_DEFAULT);
+    WT_WAIT_UNTIL(atomic_load(&spins) > 1000, 10);
+    WT_OK(weft_cancel(s));
+    void *res = NULL;
+    WT_OK(weft_join(s, &res)); /* never returns unless the cancel acted */
+    WT_ASSERT(res == WEFT_CANCELED);
+    WT_EQ(atomic_load(&stop), 0);
+}
+
 /* A program that blocks every signal before weft starts (to take them
  * with sigwait, say): its vCPUs inherit the mask, and the tick still gets
  * through. */
@@ -656,7 +707,9 @@ WT_TEST(stress)
         WT_GT(preemptions(), 0);
 }
 
-WT_MAIN(WT_ENTRY(spinner_no_starve, WT_FRESH, 60),
+WT_MAIN(WT_ENTRY(suspend_spinner, 0, 60),
+        WT_ENTRY(cancel_async_spinner, 0, 60),
+        WT_ENTRY(spinner_no_starve, WT_FRESH, 60),
         WT_ENTRY(all_signals_blocked_at_start, WT_FRESH, 60),
         WT_ENTRY(wake_latency_high_prio, WT_FRESH, 60),
         WT_ENTRY(priority_order, WT_FRESH, 60),

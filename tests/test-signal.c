@@ -360,6 +360,41 @@ WT_TEST(kill_running)
     WT_OK(weft_attr_destroy(&a));
 }
 
+/* A thread spinning in its own code, never calling into weft: the
+ * signal reaches it through the preemption tick (wf_preempt_kick), at a
+ * safe point, within a tick or so, on its own stack. Without asynchronous
+ * preemption (sanitizers, valgrind) it would spin forever: skipped. */
+static void *pure_spinner(void *arg)
+{
+    (void)arg;
+    atomic_store(&stage, 1);
+    while (atomic_load(&hits) == 0)
+        ; /* no weft call */
+    return NULL;
+}
+
+WT_TEST(kill_running_no_weft_calls)
+{
+    if (weft_preempt_mode() != WEFT_PREEMPT_ASYNC)
+        WT_SKIP("preemption is not asynchronous here (mode %d)", weft_preempt_mode());
+    reset();
+    handle(SIG_A, 0);
+    atomic_store(&stage, 0);
+    weft_attr_t a;
+    WT_OK(weft_attr_init(&a));
+    WT_OK(weft_attr_setstack(&a, run_stack, sizeof run_stack));
+    weft_t t;
+    WT_OK(weft_create(&t, &a, pure_spinner, NULL));
+    WT_WAIT_UNTIL(atomic_load(&stage) == 1, 10);
+    WT_OK(weft_kill(t, SIG_A));
+    WT_OK(weft_join(t, NULL)); /* the test's timeout bounds it */
+    WT_EQ(atomic_load(&hits), 1);
+    WT_EQ_U64(atomic_load(&hit_thread), t);
+    long sp = atomic_load(&hit_stack);
+    WT_ASSERT(sp > (long)(intptr_t)run_stack && sp < (long)(intptr_t)(run_stack + sizeof run_stack));
+    WT_OK(weft_attr_destroy(&a));
+}
+
 /* ---- in a pipe read: EINTR, or a restart with SA_RESTART ---- */
 
 static int pfd[2];
@@ -1039,6 +1074,7 @@ WT_MAIN(WT_ENTRY(mask_per_thread, 0, 30),
         WT_ENTRY(kill_cond_no_eintr, 0, 30),
         WT_ENTRY(kill_sleeping, 0, 30),
         WT_ENTRY(kill_running, 0, 30),
+        WT_ENTRY(kill_running_no_weft_calls, 0, 30),
         WT_ENTRY(kill_read_eintr, 0, 30),
         WT_ENTRY(kill_read_restart, 0, 30),
         WT_ENTRY(sigsuspend_wakes, 0, 30),

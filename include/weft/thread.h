@@ -146,8 +146,10 @@ uint64_t weft_now(void);
  * (innermost first) and its key destructors and ends as by
  * weft_exit(WEFT_CANCELED), so a join returns WEFT_CANCELED.
  * With WEFT_CANCEL_ASYNCHRONOUS, the cancel acts at the next safe point of
- * any kind (any wait or yield), not at once: preemption (weft/preempt.h)
- * does not act on cancels. */
+ * any kind: any wait or yield, or, where preemption is asynchronous
+ * (weft/preempt.h), the next point in the program's own code that the
+ * preemption tick finds safe, within a tick or so even in a thread that
+ * never calls weft. Never inside libc or weft. */
 #define WEFT_CANCELED ((void *)-1)
 enum { WEFT_CANCEL_ENABLE = 0, WEFT_CANCEL_DISABLE = 1 };
 enum { WEFT_CANCEL_DEFERRED = 0, WEFT_CANCEL_ASYNCHRONOUS = 1 };
@@ -189,7 +191,9 @@ void weft_cleanup_pop_frame(weft_cleanup_t *frame, int execute);
  * progress is interrupted: the thread leaves it, stays stopped, and then
  * waits again; a sleep then sleeps only the time it had left, a timed wait
  * keeps its absolute deadline), a yield, or its first instruction if it
- * has not run yet. A running thread runs on until it reaches one. Suspends
+ * has not run yet. A running thread runs on until it reaches one, or,
+ * where preemption is asynchronous (weft/preempt.h), until the tick finds
+ * it at a safe point in the program's own code (within a tick). Suspends
  * nest: the thread continues after as many weft_resume calls. A thread may
  * suspend itself (the call returns once another thread resumes it).
  * A suspended thread shows in dumps as blocked on "suspended". Neither

@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "core/intr.h"
+#include "core/preempt.h"
 #include "core/runtime.h"
 #include "core/sched.h"
 #include "core/signal.h"
@@ -42,6 +43,8 @@ void wf_intr_kick(struct wf_thread *t)
             wf_unpark(t, WF_WAKE_INTERRUPTED);
         }
         wf_spin_unlock(lk);
+    } else if (atomic_load_explicit(&t->state, memory_order_relaxed) == WF_RUNNING) {
+        wf_preempt_kick(t); /* acts at its next safe point (preempt.c) */
     }
     atomic_fetch_sub(&t->intr_busy, 1);
 }

@@ -69,6 +69,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "core/intr.h"
 #include "core/preempt.h"
 #include "core/runtime.h"
 #include "core/sanitizer.h"
@@ -163,15 +164,63 @@ static void on_tick(int sig, siginfo_t *si, void *ctx)
 }
 
 /* Called by the trampoline, in the preempted thread's own context. */
+/* Called by the trampoline, in the interrupted thread's own context, at
+ * a safe point: the program's own code, every register saved. A tick
+ * that came from wf_preempt_kick (intr_kick) preempts only if the slice
+ * has run out anyway; either way, what intr_pending holds (a signal's
+ * handler, a suspend, an asynchronous cancel) is acted on here, so a
+ * thread that never enters weft still gets its signals within a tick. */
 void wf_preempt_yield(void)
 {
-    wf_sched_preempt(wf_tls_self);
+    struct wf_thread *self = wf_tls_self;
+    struct wf_vcpu *v = self->vcpu;
+    if (!atomic_exchange_explicit(&v->intr_kick, 0, memory_order_relaxed) ||
+        wf_preempt_due(self))
+        wf_sched_preempt(self);
+    if (wf_intr_any(self))
+        wf_safe_point(0);
 }
 
 void wf_preempt_honour(struct wf_thread *self)
 {
-    if (!(self->flags & WF_TF_BOUND))
-        wf_sched_preempt(self);
+    if (self->flags & WF_TF_BOUND)
+        return;
+    wf_sched_preempt(self);
+    if (wf_intr_any(self))
+        wf_safe_point(0);
+}
+
+void wf_preempt_kick(struct wf_thread *t)
+{
+    if (wf_preempt_mode != WEFT_PREEMPT_ASYNC || (t->flags & (WF_TF_BOUND | WF_TF_IDLE | WF_TF_DAEMON)))
+        return;
+    /* Racy: t may move or stop meanwhile; vCPU records and their host
+     * threads live as long as the process. */
+    struct wf_vcpu *v = __atomic_load_n(&t->vcpu, __ATOMIC_RELAXED);
+    if (!v || t == wf_tls_self)
+        return;
+    atomic_store_explicit(&v->intr_kick, 1, memory_order_relaxed);
+    wf_sys3(SYS_tgkill, wf_sys3(SYS_getpid, 0, 0, 0), v->host_tid, tick_signal);
+}
+
+/* A running thread with a signal, suspend or asynchronous cancel pending
+ * that did not reach a safe point since it was kicked (it was in libc, or
+ * it was queued when the signal came and has run since without entering
+ * weft): kick its vCPU again, with the same back-off as preemption. */
+static void rekick(struct wf_vcpu *v, uint32_t j)
+{
+    struct wf_thread *cur = *(struct wf_thread *volatile *)&v->current;
+    if (!cur || (cur->flags & (WF_TF_IDLE | WF_TF_BOUND | WF_TF_DAEMON)) ||
+        (int32_t)(j - v->pre_next) < 0)
+        return;
+    unsigned pending = atomic_load_explicit(&cur->intr_pending, memory_order_relaxed);
+    if (!pending || !wf_intr_stops(cur, pending, 0))
+        return;
+    unsigned shift = v->pre_tries < BACKOFF_MAX_SHIFT ? v->pre_tries : BACKOFF_MAX_SHIFT;
+    v->pre_tries++;
+    v->pre_next = j + (1u << shift);
+    atomic_store_explicit(&v->intr_kick, 1, memory_order_relaxed);
+    wf_sys3(SYS_tgkill, wf_sys3(SYS_getpid, 0, 0, 0), v->host_tid, tick_signal);
 }
 
 /* ---- the daemon's side ---- */
@@ -180,6 +229,8 @@ void wf_preempt_check(struct wf_vcpu *v, uint32_t j)
 {
     if (wf_preempt_mode == WEFT_PREEMPT_OFF)
         return;
+    if (wf_preempt_mode == WEFT_PREEMPT_ASYNC)
+        rekick(v, j);
     uint64_t sw = atomic_load_explicit(&v->nswitches, memory_order_relaxed);
     if (sw != v->pre_switches) {
         v->pre_switches = sw;

@@ -20,6 +20,11 @@ void wf_preempt_vcpu_start(struct wf_vcpu *v);
 /* The timer daemon, each tick, for each busy vCPU: ask v to switch when
  * its thread has run past its slice while others wait (jiffy j). */
 void wf_preempt_check(struct wf_vcpu *v, uint32_t j);
+/* t runs on a vCPU and something is pending for it (intr.h: a signal, a
+ * suspend, a cancel): tick its vCPU so that it acts on it at its next
+ * safe point, within a tick, even if it never enters weft. A stale t (it
+ * moved or stopped meanwhile) costs a spurious tick. Any thread. */
+void wf_preempt_kick(struct wf_thread *t);
 /* Honour a pending request (may switch); a runtime entry point calls it
  * when wf_preempt_due says so. */
 void wf_preempt_honour(struct wf_thread *self);

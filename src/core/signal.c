@@ -34,11 +34,11 @@
  * The interrupted code may be weft's own, holding a spinlock (a run
  * queue's, a wait queue's) that the program's handler needs again through
  * sem_post or write: a self-deadlock. Knowing whether the interrupted code
- * is safe to leave is the preemption work's business (issue 7, "safe
- * points"); once it exists, its tick can call wf_signal_deliver when it
- * lands in program code, and a thread spinning without entering weft will
- * get its handler within a tick. Until then it gets it at its next weft
- * call. The one exception is a signal the kernel sends to the very host
+ * is safe to leave is preemption's business (preempt.c): wf_intr_kick
+ * ticks the vCPU of a running target (wf_preempt_kick), and where the
+ * tick lands in program code its trampoline calls wf_safe_point, so a
+ * thread spinning without entering weft gets its handler within a tick
+ * (in deferred preemption mode, at its next weft call). The one exception is a signal the kernel sends to the very host
  * thread that raised it (glibc's own raise/abort call tgkill directly): it
  * is synchronous, the interrupted code is libc's raise, so the handler
  * runs there (sigproc.c).

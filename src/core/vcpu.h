@@ -62,6 +62,10 @@ struct wf_vcpu {
      * switch), 0 for none. Set by the tick handler (on the owner) or the
      * timer daemon (deferred mode). */
     _Atomic uint64_t preempt_pending;
+    /* Set by wf_preempt_kick before it sends the tick: the tick is for a
+     * signal, suspend or cancel pending for the running thread (intr.h),
+     * not a preemption; the trampoline's yield takes it (exchange). */
+    atomic_int intr_kick;
 } __attribute__((aligned(64)));
 
 #endif
