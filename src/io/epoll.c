@@ -66,8 +66,11 @@ static wf_spinlock_t dispatch_lock;   /* one reader of the shared set at a time 
 enum { K_POLLABLE, K_USER_NB, K_FILE };
 
 /* What kind of descriptor fd is now; -errno if none (EBADF). */
-static int fd_kind(int fd, struct wf_fdent *e)
+static int fd_kind(int fd, struct wf_fdent *e, int checked)
 {
+    /* The drop-in just read the flags: clear, or set by weft (weft_nb). */
+    if (checked && atomic_load_explicit(&e->weft_nb, memory_order_relaxed))
+        return K_POLLABLE;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0)
         return -errno;
@@ -258,7 +261,7 @@ static void submit(struct wf_vcpu *v, weft_io_op_t *op)
                 offload(v, op); /* beyond the table: may block */
             break;
         }
-        int k = fd_kind(op->fd, e);
+        int k = fd_kind(op->fd, e, wf_io_priv(op)->fd_checked);
         if (k < 0)
             wf_io_complete(op, k);
         else if (k == K_FILE)

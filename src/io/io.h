@@ -30,6 +30,8 @@ struct wf_io_priv {
     uint8_t cancel;               /* epoll: a cancel was asked; under the fdtab lock */
     uint8_t seen;                 /* the owner counted its completion (owner only) */
     uint8_t offloaded;            /* on the offload pool: cannot be cancelled */
+    uint8_t fd_checked;           /* the caller just saw fd's O_NONBLOCK clear
+                                     (or the epoll backend's): no fcntl again */
 };
 _Static_assert(sizeof(struct wf_io_priv) <= sizeof(((weft_io_op_t *)0)->internal),
                "weft_io_op_t.internal too small");

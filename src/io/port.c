@@ -103,7 +103,10 @@ void wf_io_complete(weft_io_op_t *op, long res)
         next = t->wq_next;
         if (t->wchan == owner) {
             wf_waitq_remove(wq, t);
-            wf_unpark(t, WF_WAKE_SIGNALED);
+            /* FIFO: the batch a reaper delivers must not jump the queue
+             * (the next slot would run the last reaped first, again and
+             * again: a long tail of latencies under load). */
+            wf_unpark_fifo(t, WF_WAKE_SIGNALED);
         }
     }
     wf_spin_unlock(&wq->lock);
@@ -178,7 +181,7 @@ static void count_seen(struct wf_thread *self, weft_io_op_t *ops, int n)
     }
 }
 
-static void submit_one(struct wf_thread *self, weft_io_op_t *op)
+static void submit_one(struct wf_thread *self, weft_io_op_t *op, int fd_checked)
 {
     struct wf_io_priv *p = wf_io_priv(op);
     p->owner = self;
@@ -186,6 +189,7 @@ static void submit_one(struct wf_thread *self, weft_io_op_t *op)
     p->vcpu = -1;
     p->events = 0;
     p->stage = p->cancel = p->seen = p->offloaded = 0;
+    p->fd_checked = (uint8_t)fd_checked;
     op->result = 0;
     atomic_store_explicit(&p->state, WF_IO_INFLIGHT, memory_order_relaxed);
     atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
@@ -225,10 +229,15 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
     if (!wf_io_on_vcpu() || !wf_io_be)
         return wf_io_exec(op); /* blocks this host thread, as libc would */
     const char *kind = kind_names[op->code];
+    /* The drop-in's word on fd's flags (thread.h io_fd_checked): good for
+     * this call's first submission only. */
+    int fd_checked = self->io_fd_checked == op->fd + 1;
+    self->io_fd_checked = 0;
     for (;;) {
         if (__builtin_expect(wf_intr_any(self), 0))
             wf_safe_point(WF_WAIT_CANCEL); /* a cancellation point even when it would not wait */
-        submit_one(self, op);
+        submit_one(self, op, fd_checked);
+        fd_checked = 0;
         before_park(self);
         int r = park_for(self, op, 1, 1, deadline, WF_WAIT_CANCEL, kind);
         if (r != WAIT_OK) {
@@ -270,7 +279,7 @@ int weft_io_submit(weft_io_op_t *ops, int n)
     /* Queued in the ring; they go to the kernel together when this thread
      * waits or its vCPU switches to idle (or at the daemon's next tick). */
     for (int i = 0; i < n; i++)
-        submit_one(self, &ops[i]);
+        submit_one(self, &ops[i], 0);
     return 0;
 }
 

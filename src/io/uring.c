@@ -104,6 +104,8 @@ static int answered_plainly(weft_io_op_t *op)
     case WEFT_IO_READ: case WEFT_IO_WRITE: case WEFT_IO_READV: case WEFT_IO_WRITEV:
     case WEFT_IO_RECV: case WEFT_IO_SEND: case WEFT_IO_RECVMSG: case WEFT_IO_SENDMSG:
     case WEFT_IO_ACCEPT: case WEFT_IO_CONNECT: {
+        if (wf_io_priv(op)->fd_checked)
+            return 0; /* the drop-in just saw O_NONBLOCK clear */
         int fl = fcntl(op->fd, F_GETFL);
         if (fl < 0 || !(fl & O_NONBLOCK))
             return 0; /* a bad descriptor: io_uring says EBADF */

@@ -63,7 +63,12 @@ static int on_weft(void)
  * trick). */
 static int interposed(int fd)
 {
-    return on_weft() && wf_io_fd_nonblocking(fd) == 0;
+    if (!on_weft())
+        return 0;
+    int yes = wf_io_fd_nonblocking(fd) == 0;
+    /* The port need not read the flags again (src/core/thread.h). */
+    wf_tls_self->io_fd_checked = yes ? fd + 1 : 0;
+    return yes;
 }
 
 /* A raw system call's result in libc's convention. */
