@@ -202,6 +202,7 @@ static void offload(struct wf_vcpu *v, weft_io_op_t *op)
 
 void wf_io_fd_forget(int fd)
 {
+    wf_io_nowait_forget(fd);
     if (wf_io_be != &wf_io_epoll)
         return;
     struct wf_fdent *e = wf_fdent_peek(fd);

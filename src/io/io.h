@@ -93,6 +93,12 @@ int wf_io_fd_nonblocking(int fd);
  * waiters complete with EBADF). Nothing on io_uring. Any thread. */
 void wf_io_fd_forget(int fd);
 
+/* A WEFT_IO_PREAD tried inline as preadv2(RWF_NOWAIT) (nowait.c): its
+ * result (>= 0 or -errno), or -EAGAIN if it must go to the backend. */
+long wf_io_nowait_pread(weft_io_op_t *op);
+/* fd is being closed: what nowait.c learnt of it is forgotten. */
+void wf_io_nowait_forget(int fd);
+
 /* Run op on the offload pool (offload.c); it completes from there. */
 void wf_io_offload_submit(weft_io_op_t *op);
 /* Offload pool threads now (for tests and dumps). */

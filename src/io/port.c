@@ -223,6 +223,26 @@ uint64_t wf_io_deadline(void)
     return t && t->io_timeout ? wf_host_now() + t->io_timeout : 0;
 }
 
+/* A pread answered inline from the page cache (nowait.c), counted as a
+ * submission and its completion; a short one goes on for the rest, as a
+ * blocking pread would. -EAGAIN: the backend's way. */
+static long nowait_pread(struct wf_thread *self, weft_io_op_t *op, uint64_t deadline)
+{
+    long r = wf_io_nowait_pread(op);
+    if (r == -EAGAIN)
+        return r;
+    wf_io_count(&self->vcpu->nio_submits);
+    wf_io_count(&self->vcpu->nio_completions);
+    if (r <= 0 || (uint64_t)r >= op->len)
+        return r;
+    weft_io_op_t rest = *op; /* the caller's op stays as it was given */
+    rest.buf = (char *)op->buf + r;
+    rest.len = op->len - (uint64_t)r;
+    rest.off = op->off + r;
+    long more = wf_io_sync(&rest, deadline);
+    return more < 0 ? r : r + more;
+}
+
 long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
 {
     struct wf_thread *self = wf_tls_self;
@@ -236,8 +256,13 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
     for (;;) {
         if (__builtin_expect(wf_intr_any(self), 0))
             wf_safe_point(WF_WAIT_CANCEL); /* a cancellation point even when it would not wait */
-        submit_one(self, op, fd_checked);
-        fd_checked = 0;
+        if (op->code == WEFT_IO_PREAD && fd_checked >= 0) {
+            long r = nowait_pread(self, op, deadline);
+            if (r != -EAGAIN)
+                return r;
+        }
+        submit_one(self, op, fd_checked > 0);
+        fd_checked = -1; /* a retry: neither the hint nor the inline try */
         before_park(self);
         int r = park_for(self, op, 1, 1, deadline, WF_WAIT_CANCEL, kind);
         if (r != WAIT_OK) {

@@ -124,6 +124,8 @@ static int answered_plainly(weft_io_op_t *op)
 
 static void submit(struct wf_vcpu *v, weft_io_op_t *op)
 {
+    if (op->code == WEFT_IO_CLOSE)
+        wf_io_nowait_forget(op->fd);
     int saved = errno;
     int done = answered_plainly(op);
     errno = saved;
