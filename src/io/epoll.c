@@ -435,6 +435,7 @@ int wf_io_fd_nonblocking(int fd)
 }
 
 const struct wf_io_backend wf_io_epoll = {
-    .name = "epoll", .init = init, .submit = submit, .flush = flush, .cancel = cancel,
+    .name = "epoll", .init = init, .submit = submit, .flush = flush, .park_flush = flush,
+    .cancel = cancel,
     .reap = reap, .idle_wait = idle_wait, .kick = kick,
 };

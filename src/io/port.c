@@ -212,7 +212,7 @@ static void submit_one(struct wf_thread *self, weft_io_op_t *op, int fd_checked)
 static void before_park(struct wf_thread *self)
 {
     if (!(self->flags & WF_TF_BOUND) && wf_io_be) {
-        wf_io_be->flush(self->vcpu);
+        wf_io_be->park_flush(self->vcpu);
         wf_io_be->reap(self->vcpu);
     }
 }
