@@ -262,7 +262,7 @@ static void submit(struct wf_vcpu *v, weft_io_op_t *op)
                 offload(v, op); /* beyond the table: may block */
             break;
         }
-        int k = fd_kind(op->fd, e, wf_io_priv(op)->fd_checked);
+        int k = fd_kind(op->fd, e, wf_io_priv(op)->fd_checked == WF_IO_BLOCKING);
         if (k < 0)
             wf_io_complete(op, k);
         else if (k == K_FILE)

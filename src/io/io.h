@@ -14,6 +14,11 @@
 #include "core/vcpu.h"
 #include "weft/io.h"
 
+/* wf_io_priv.fd_checked: the drop-in just saw fd's O_NONBLOCK clear (or
+ * set by the epoll backend), so no fcntl again; or a pread nowait.c tried
+ * got EAGAIN, so fd is a file, not a pipe or socket (no ESPIPE check). */
+enum { WF_IO_BLOCKING = 1, WF_IO_SEEKABLE = 2 };
+
 /* Where an operation is (wf_io_priv.state). */
 enum { WF_IO_IDLE = 0, WF_IO_INFLIGHT, WF_IO_DONE };
 
@@ -30,8 +35,8 @@ struct wf_io_priv {
     uint8_t cancel;               /* epoll: a cancel was asked; under the fdtab lock */
     uint8_t seen;                 /* the owner counted its completion (owner only) */
     uint8_t offloaded;            /* on the offload pool: cannot be cancelled */
-    uint8_t fd_checked;           /* the caller just saw fd's O_NONBLOCK clear
-                                     (or the epoll backend's): no fcntl again */
+    uint8_t fd_checked;           /* what the caller already knows of fd:
+                                     WF_IO_BLOCKING, WF_IO_SEEKABLE or 0 */
 };
 _Static_assert(sizeof(struct wf_io_priv) <= sizeof(((weft_io_op_t *)0)->internal),
                "weft_io_op_t.internal too small");

@@ -251,7 +251,7 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
     const char *kind = kind_names[op->code];
     /* The drop-in's word on fd's flags (thread.h io_fd_checked): good for
      * this call's first submission only. */
-    int fd_checked = self->io_fd_checked == op->fd + 1;
+    int fd_checked = self->io_fd_checked == op->fd + 1 ? WF_IO_BLOCKING : 0;
     self->io_fd_checked = 0;
     for (;;) {
         if (__builtin_expect(wf_intr_any(self), 0))
@@ -260,8 +260,9 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
             long r = nowait_pread(self, op, deadline);
             if (r != -EAGAIN)
                 return r;
+            fd_checked = WF_IO_SEEKABLE; /* EAGAIN: a file (a pipe says ESPIPE) */
         }
-        submit_one(self, op, fd_checked > 0);
+        submit_one(self, op, fd_checked > 0 ? fd_checked : 0);
         fd_checked = -1; /* a retry: neither the hint nor the inline try */
         before_park(self);
         int r = park_for(self, op, 1, 1, deadline, WF_WAIT_CANCEL, kind);

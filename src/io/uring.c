@@ -110,7 +110,7 @@ static int answered_plainly(weft_io_op_t *op)
     case WEFT_IO_READ: case WEFT_IO_WRITE: case WEFT_IO_READV: case WEFT_IO_WRITEV:
     case WEFT_IO_RECV: case WEFT_IO_SEND: case WEFT_IO_RECVMSG: case WEFT_IO_SENDMSG:
     case WEFT_IO_ACCEPT: case WEFT_IO_CONNECT: {
-        if (wf_io_priv(op)->fd_checked)
+        if (wf_io_priv(op)->fd_checked == WF_IO_BLOCKING)
             return 0; /* the drop-in just saw O_NONBLOCK clear */
         int fl = fcntl(op->fd, F_GETFL);
         if (fl < 0 || !(fl & O_NONBLOCK))
@@ -119,6 +119,8 @@ static int answered_plainly(weft_io_op_t *op)
         return 1;
     }
     case WEFT_IO_PREAD: case WEFT_IO_PWRITE:
+        if (wf_io_priv(op)->fd_checked == WF_IO_SEEKABLE)
+            return 0; /* a pread that nowait.c tried: a file, not a pipe */
         if (lseek(op->fd, 0, SEEK_CUR) >= 0 || errno != ESPIPE)
             return 0;
         wf_io_complete(op, -ESPIPE);
