@@ -56,6 +56,7 @@ struct vstate {
     int evfd;              /* written by kick */
     atomic_int in_wait;    /* sleeping in epoll_pwait2: seq_cst against
                               vcpu->parked (port.c) */
+    unsigned parks;        /* threads parked here (before_park); v only */
 } __attribute__((aligned(64)));
 
 static int shared_epfd;
@@ -326,6 +327,20 @@ static void reap(struct wf_vcpu *v)
         dispatch();
 }
 
+/* Batching, as on io_uring: while other threads wait to run on v, a
+ * thread that parks leaves the shared set for later (one epoll_wait then
+ * delivers more): when v runs out of threads (its idle loop dispatches),
+ * at every PARK_BATCH-th park, or at the timer daemon's next tick. One
+ * epoll_wait per request cost as much as the request's read. */
+#define PARK_BATCH 32
+
+static void before_park(struct wf_vcpu *v)
+{
+    struct vstate *s = &vs[v->index];
+    if (wf_rq_nr(&v->rq) == 0 || ++s->parks % PARK_BATCH == 0)
+        reap(v);
+}
+
 static void cancel(weft_io_op_t *op)
 {
     struct wf_fdent *e = wf_fdent(op->fd);
@@ -435,7 +450,7 @@ int wf_io_fd_nonblocking(int fd)
 }
 
 const struct wf_io_backend wf_io_epoll = {
-    .name = "epoll", .init = init, .submit = submit, .flush = flush, .park_flush = flush,
+    .name = "epoll", .init = init, .submit = submit, .flush = flush, .before_park = before_park,
     .cancel = cancel,
     .reap = reap, .idle_wait = idle_wait, .kick = kick,
 };

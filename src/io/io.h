@@ -59,9 +59,10 @@ struct wf_io_backend {
     /* Pass what v's thread queued to the kernel (the caller runs on v, or
      * is the timer daemon). */
     void (*flush)(struct wf_vcpu *v);
-    /* A thread on v is about to park: flush now, or leave what is queued
-     * for a later flush that takes more at once (the caller runs on v). */
-    void (*park_flush)(struct wf_vcpu *v);
+    /* A thread on v is about to park (the caller runs on v): pass what
+     * is queued to the kernel and deliver what is ready, now or - while
+     * other threads wait to run on v - later, for more at once. */
+    void (*before_park)(struct wf_vcpu *v);
     /* Ask op to stop; its completion (-ECANCELED or its own result)
      * follows. Any thread. */
     void (*cancel)(weft_io_op_t *op);

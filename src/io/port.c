@@ -211,10 +211,8 @@ static void submit_one(struct wf_thread *self, weft_io_op_t *op, int fd_checked)
  * the kernel already finished is delivered (no switch for it). */
 static void before_park(struct wf_thread *self)
 {
-    if (!(self->flags & WF_TF_BOUND) && wf_io_be) {
-        wf_io_be->park_flush(self->vcpu);
-        wf_io_be->reap(self->vcpu);
-    }
+    if (!(self->flags & WF_TF_BOUND) && wf_io_be)
+        wf_io_be->before_park(self->vcpu);
 }
 
 uint64_t wf_io_deadline(void)

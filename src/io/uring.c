@@ -48,6 +48,8 @@ struct ring {
 
 static struct ring *rings;
 
+static void reap_ring(struct ring *r);
+
 /* Precondition: r->lock held. */
 static struct io_uring_sqe *get_sqe(struct ring *r)
 {
@@ -201,7 +203,7 @@ static void flush(struct wf_vcpu *v)
  * queued, or at the timer daemon's next tick (a v kept busy by threads
  * that never park). One enter per request made the ring cost more than
  * epoll's plain calls. */
-static void park_flush(struct wf_vcpu *v)
+static void before_park(struct wf_vcpu *v)
 {
     struct ring *r = &rings[v->index];
     int now = wf_rq_nr(&v->rq) == 0;
@@ -209,6 +211,7 @@ static void park_flush(struct wf_vcpu *v)
     if (r->queued && (now || r->queued >= PARK_BATCH) && io_uring_submit(&r->ring) >= 0)
         r->queued = 0;
     wf_spin_unlock(&r->lock);
+    reap_ring(r); /* what the kernel finished inline: no switch for it */
 }
 
 static void cancel(weft_io_op_t *op)
@@ -342,6 +345,6 @@ static int init(int nvcpus)
 
 const struct wf_io_backend wf_io_uring = {
     .name = "uring", .init = init, .submit = submit, .flush = flush,
-    .park_flush = park_flush, .cancel = cancel,
+    .before_park = before_park, .cancel = cancel,
     .reap = reap, .idle_wait = idle_wait, .kick = kick,
 };
