@@ -496,6 +496,13 @@ static void *pread_inline_body(void *arg)
     IO_ERR(weft_pread(wfd, got, B, 0), EBADF);
     IO_OK(weft_close(fd));
     IO_ERR(weft_pread(fd, got, B, 0), EBADF);
+    int dp[2]; /* a packet-mode pipe is O_DIRECT too, and still no file */
+    IO_OK(pipe2(dp, O_DIRECT));
+    WT_EQ(IO_OK(weft_write(dp[1], "x", 1)), 1);
+    IO_ERR(weft_pread(dp[0], got, B, 0), ESPIPE);
+    IO_ERR(weft_pread(dp[0], got, B, 0), ESPIPE);
+    IO_OK(weft_close(dp[0]));
+    IO_OK(weft_close(dp[1]));
     int sv[2];
     IO_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv)); /* likely fd's number again */
     IO_ERR(weft_pread(sv[0], got, B, 0), ESPIPE);

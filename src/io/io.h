@@ -103,8 +103,11 @@ int wf_io_fd_nonblocking(int fd);
 void wf_io_fd_forget(int fd);
 
 /* A WEFT_IO_PREAD tried inline as preadv2(RWF_NOWAIT) (nowait.c): its
- * result (>= 0 or -errno), or -EAGAIN if it must go to the backend. */
+ * result (>= 0 or -errno); -EAGAIN if it must go to the backend and fd is
+ * known to be a file (the kernel passed its ESPIPE check); or
+ * WF_IO_NOWAIT_SKIP: not tried, the backend's way. */
 long wf_io_nowait_pread(weft_io_op_t *op);
+#define WF_IO_NOWAIT_SKIP (-ENOSYS)
 /* fd is being closed: what nowait.c learnt of it is forgotten. */
 void wf_io_nowait_forget(int fd);
 

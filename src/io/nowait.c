@@ -32,26 +32,27 @@ long wf_io_nowait_pread(weft_io_op_t *op)
 {
     struct wf_fdent *e = wf_fdent(op->fd);
     if (!e)
-        return -EAGAIN;
+        return WF_IO_NOWAIT_SKIP;
     int mode = atomic_load_explicit(&e->nowait, memory_order_relaxed);
     if (mode == NW_NEVER)
-        return -EAGAIN;
+        return WF_IO_NOWAIT_SKIP;
     if (mode == NW_UNKNOWN) {
         long fl = wf_sys3(SYS_fcntl, op->fd, F_GETFL, 0);
         if (fl < 0)
             return fl; /* EBADF: libc's answer too */
+        /* (A pipe may be O_DIRECT too: the backend says ESPIPE then.) */
         mode = (fl & O_DIRECT) ? NW_NEVER : NW_TRY;
         atomic_store_explicit(&e->nowait, (unsigned char)mode, memory_order_relaxed);
         if (mode == NW_NEVER)
-            return -EAGAIN;
+            return WF_IO_NOWAIT_SKIP;
     }
     struct iovec iov = {.iov_base = op->buf, .iov_len = (size_t)op->len};
     long r = wf_sys6(SYS_preadv2, op->fd, (long)&iov, 1, (long)op->off, 0, RWF_NOWAIT);
-    if (r == -EOPNOTSUPP) {
+    if (r == -EOPNOTSUPP) { /* after the kernel's ESPIPE check: a file */
         atomic_store_explicit(&e->nowait, NW_NEVER, memory_order_relaxed);
         return -EAGAIN;
     }
-    return r; /* -EAGAIN: not cached, the backend's way */
+    return r; /* -EAGAIN: a file, not cached: the backend's way */
 }
 
 void wf_io_nowait_forget(int fd)

@@ -223,11 +223,11 @@ uint64_t wf_io_deadline(void)
 
 /* A pread answered inline from the page cache (nowait.c), counted as a
  * submission and its completion; a short one goes on for the rest, as a
- * blocking pread would. -EAGAIN: the backend's way. */
+ * blocking pread would. -EAGAIN or WF_IO_NOWAIT_SKIP: the backend's way. */
 static long nowait_pread(struct wf_thread *self, weft_io_op_t *op, uint64_t deadline)
 {
     long r = wf_io_nowait_pread(op);
-    if (r == -EAGAIN)
+    if (r == -EAGAIN || r == WF_IO_NOWAIT_SKIP)
         return r;
     wf_io_count(&self->vcpu->nio_submits);
     wf_io_count(&self->vcpu->nio_completions);
@@ -256,9 +256,10 @@ long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
             wf_safe_point(WF_WAIT_CANCEL); /* a cancellation point even when it would not wait */
         if (op->code == WEFT_IO_PREAD && fd_checked >= 0) {
             long r = nowait_pread(self, op, deadline);
-            if (r != -EAGAIN)
+            if (r == -EAGAIN)
+                fd_checked = WF_IO_SEEKABLE; /* a file (a pipe says ESPIPE) */
+            else if (r != WF_IO_NOWAIT_SKIP)
                 return r;
-            fd_checked = WF_IO_SEEKABLE; /* EAGAIN: a file (a pipe says ESPIPE) */
         }
         submit_one(self, op, fd_checked > 0 ? fd_checked : 0);
         fd_checked = -1; /* a retry: neither the hint nor the inline try */
