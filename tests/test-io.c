@@ -438,6 +438,82 @@ static void *file_body(void *arg)
 
 WT_TEST(file_calls) { io_in_weft(file_body, NULL); }
 
+/* pread tried inline from the page cache (src/io/nowait.c): the kernel's
+ * answers whether the data is cached, partly cached, or not at all
+ * (O_DIRECT goes to the backend), and on what is not a file. */
+static void *pread_inline_body(void *arg)
+{
+    (void)arg;
+    enum { B = 4096, NB = 512 }; /* 2 MiB: several folios, so half can leave the cache */
+    char path[] = "/tmp/weft-io-XXXXXX";
+    int fd = IO_OK(mkstemp(path));
+    static char data[NB * B], got[NB * B] __attribute__((aligned(4096)));
+    for (int i = 0; i < NB * B; i++)
+        data[i] = (char)(i * 7 + i / B);
+    WT_EQ(IO_OK(weft_pwrite(fd, data, sizeof data, 0)), (long)sizeof data);
+    IO_OK(weft_fsync(fd));
+    weft_stats_t s0, s1;
+    WT_OK(weft_stats(WEFT_STATS_ALL, &s0));
+    /* cached: whole, short at the end, at and past the end */
+    WT_EQ(IO_OK(weft_pread(fd, got, sizeof got, 0)), (long)sizeof got);
+    WT_EQ(memcmp(got, data, sizeof got), 0);
+    WT_EQ(IO_OK(weft_pread(fd, got, 2 * B, (NB - 1) * B + 10)), B - 10);
+    WT_EQ(memcmp(got, data + (NB - 1) * B + 10, B - 10), 0);
+    WT_EQ(IO_OK(weft_pread(fd, got, B, NB * B)), 0);
+    WT_EQ(IO_OK(weft_pread(fd, got, B, 10 * NB * B)), 0);
+    WT_EQ(IO_OK(weft_pread(fd, got, 0, 0)), 0);
+    WT_OK(weft_stats(WEFT_STATS_ALL, &s1));
+    WT_GE(s1.io_submits - s0.io_submits, 5); /* still counted as the port's */
+    /* only the start cached (no read-ahead): one pread over all of it
+     * gets everything (the cached part inline, the rest by the backend) */
+    WT_OK(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
+    for (int round = 0; round < 3; round++) {
+        WT_OK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+        WT_EQ(IO_OK(weft_pread(fd, got, B, 0)), B);
+        memset(got, 0, sizeof got);
+        WT_EQ(IO_OK(weft_pread(fd, got, sizeof got, 0)), (long)sizeof got);
+        WT_EQ(memcmp(got, data, sizeof got), 0);
+    }
+    /* not cached at all */
+    WT_OK(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+    memset(got, 0, sizeof got);
+    WT_EQ(IO_OK(weft_pread(fd, got, B, B)), B);
+    WT_EQ(memcmp(got, data + B, B), 0);
+    /* O_DIRECT (where the file system has it): the backend's way, same data */
+    int dfd = weft_open(path, O_RDONLY | O_DIRECT);
+    if (dfd >= 0) {
+        memset(got, 0, sizeof got);
+        WT_EQ(IO_OK(weft_pread(dfd, got, 2 * B, 2 * B)), 2 * B);
+        WT_EQ(memcmp(got, data + 2 * B, 2 * B), 0);
+        IO_OK(weft_close(dfd));
+    } else {
+        WT_EQ(errno, EINVAL);
+    }
+    /* a write-only descriptor, a closed one, a socket */
+    int wfd = IO_OK(weft_open(path, O_WRONLY));
+    IO_ERR(weft_pread(wfd, got, B, 0), EBADF);
+    IO_OK(weft_close(wfd));
+    IO_ERR(weft_pread(wfd, got, B, 0), EBADF);
+    IO_OK(weft_close(fd));
+    IO_ERR(weft_pread(fd, got, B, 0), EBADF);
+    int dp[2]; /* a packet-mode pipe is O_DIRECT too, and still no file */
+    IO_OK(pipe2(dp, O_DIRECT));
+    WT_EQ(IO_OK(weft_write(dp[1], "x", 1)), 1);
+    IO_ERR(weft_pread(dp[0], got, B, 0), ESPIPE);
+    IO_ERR(weft_pread(dp[0], got, B, 0), ESPIPE);
+    IO_OK(weft_close(dp[0]));
+    IO_OK(weft_close(dp[1]));
+    int sv[2];
+    IO_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv)); /* likely fd's number again */
+    IO_ERR(weft_pread(sv[0], got, B, 0), ESPIPE);
+    IO_OK(weft_close(sv[0]));
+    IO_OK(weft_close(sv[1]));
+    unlink(path);
+    return NULL;
+}
+
+WT_TEST(pread_inline) { io_in_weft(pread_inline_body, NULL); }
+
 /* ---- poll, waitpid ---- */
 
 static void *poll_body(void *arg)
@@ -543,6 +619,7 @@ WT_MAIN(WT_ENTRY(pipe_calls, 0, 30),
         WT_ENTRY(tcp_echo, 0, 30),
         WT_ENTRY(udp_sendto_recvfrom, 0, 30),
         WT_ENTRY(file_calls, 0, 30),
+        WT_ENTRY(pread_inline, 0, 30),
         WT_ENTRY(poll_calls, 0, 30),
         WT_ENTRY(poll_efault, 0, 30),
         WT_ENTRY(waitpid_pidfd, WT_FRESH, 30),

@@ -341,7 +341,7 @@ void wf_park(struct wf_thread *self, wf_spinlock_t *lock)
     switch_to(v, self, next ? next : v->idle, 0);
 }
 
-void wf_unpark(struct wf_thread *t, int reason)
+static void unpark(struct wf_thread *t, int reason, int may_next)
 {
     t->wake_reason = reason;
     if (t->flags & WF_TF_BOUND) {
@@ -358,7 +358,17 @@ void wf_unpark(struct wf_thread *t, int reason)
     struct wf_thread *self = wf_tls_self;
     int local = self && !(self->flags & WF_TF_BOUND);
     struct wf_vcpu *v = local ? self->vcpu : t->vcpu;
-    enqueue(v, t, local && !(self->flags & WF_TF_IDLE));
+    enqueue(v, t, may_next && local && !(self->flags & WF_TF_IDLE));
+}
+
+void wf_unpark(struct wf_thread *t, int reason)
+{
+    unpark(t, reason, 1);
+}
+
+void wf_unpark_fifo(struct wf_thread *t, int reason)
+{
+    unpark(t, reason, 0);
 }
 
 _Noreturn void wf_sched_exit(struct wf_thread *self)

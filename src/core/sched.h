@@ -12,6 +12,10 @@ void wf_park(struct wf_thread *self, wf_spinlock_t *lock);
 /* Precondition: t->wait_lock held, t->state == WF_BLOCKED. Makes t
  * runnable with the reason given. Never switches. */
 void wf_unpark(struct wf_thread *t, int reason);
+/* wf_unpark, but t waits its turn at the tail of its queue even when the
+ * waker runs on a vCPU (no next slot): for completions delivered in
+ * batches (src/io), where the waker is no partner handing over. */
+void wf_unpark_fifo(struct wf_thread *t, int reason);
 /* Queue a new thread (state RUNNABLE) on the creator's vCPU, or spread
  * from a bound creator. */
 void wf_sched_start(struct wf_thread *t);

@@ -148,6 +148,12 @@ struct wf_thread {
                                      kept with the slot */
     wf_spinlock_t sig_lock;
     uint8_t sig_dead;             /* exited: give it nothing more */
+
+    /* I/O port (src/io): the descriptor whose O_NONBLOCK flag the drop-in
+     * just read for this thread's current call (clear: blocking, or set by
+     * the epoll backend), so the backend need not read it again: fd + 1, 0
+     * none. Own thread only; read and cleared by the call it precedes. */
+    int io_fd_checked;
 };
 
 /* Calls into the pthread layer (src/posix), set once by libweft-pthread;

@@ -56,6 +56,7 @@ struct vstate {
     int evfd;              /* written by kick */
     atomic_int in_wait;    /* sleeping in epoll_pwait2: seq_cst against
                               vcpu->parked (port.c) */
+    unsigned parks;        /* threads parked here (before_park); v only */
 } __attribute__((aligned(64)));
 
 static int shared_epfd;
@@ -66,8 +67,11 @@ static wf_spinlock_t dispatch_lock;   /* one reader of the shared set at a time 
 enum { K_POLLABLE, K_USER_NB, K_FILE };
 
 /* What kind of descriptor fd is now; -errno if none (EBADF). */
-static int fd_kind(int fd, struct wf_fdent *e)
+static int fd_kind(int fd, struct wf_fdent *e, int checked)
 {
+    /* The drop-in just read the flags: clear, or set by weft (weft_nb). */
+    if (checked && atomic_load_explicit(&e->weft_nb, memory_order_relaxed))
+        return K_POLLABLE;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0)
         return -errno;
@@ -199,6 +203,7 @@ static void offload(struct wf_vcpu *v, weft_io_op_t *op)
 
 void wf_io_fd_forget(int fd)
 {
+    wf_io_nowait_forget(fd);
     if (wf_io_be != &wf_io_epoll)
         return;
     struct wf_fdent *e = wf_fdent_peek(fd);
@@ -258,7 +263,7 @@ static void submit(struct wf_vcpu *v, weft_io_op_t *op)
                 offload(v, op); /* beyond the table: may block */
             break;
         }
-        int k = fd_kind(op->fd, e);
+        int k = fd_kind(op->fd, e, wf_io_priv(op)->fd_checked == WF_IO_BLOCKING);
         if (k < 0)
             wf_io_complete(op, k);
         else if (k == K_FILE)
@@ -320,6 +325,20 @@ static void reap(struct wf_vcpu *v)
     (void)v;
     if (atomic_load_explicit(&nwaiting, memory_order_relaxed))
         dispatch();
+}
+
+/* Batching, as on io_uring: while other threads wait to run on v, a
+ * thread that parks leaves the shared set for later (one epoll_wait then
+ * delivers more): when v runs out of threads (its idle loop dispatches),
+ * at every PARK_BATCH-th park, or at the timer daemon's next tick. One
+ * epoll_wait per request cost as much as the request's read. */
+#define PARK_BATCH 32
+
+static void before_park(struct wf_vcpu *v)
+{
+    struct vstate *s = &vs[v->index];
+    if (wf_rq_nr(&v->rq) == 0 || ++s->parks % PARK_BATCH == 0)
+        reap(v);
 }
 
 static void cancel(weft_io_op_t *op)
@@ -431,6 +450,7 @@ int wf_io_fd_nonblocking(int fd)
 }
 
 const struct wf_io_backend wf_io_epoll = {
-    .name = "epoll", .init = init, .submit = submit, .flush = flush, .cancel = cancel,
+    .name = "epoll", .init = init, .submit = submit, .flush = flush, .before_park = before_park,
+    .cancel = cancel,
     .reap = reap, .idle_wait = idle_wait, .kick = kick,
 };

@@ -1,4 +1,5 @@
-/* fdtab.h - what the epoll backend knows of each descriptor (fdtab.c). */
+/* fdtab.h - what the I/O port knows of each descriptor (fdtab.c): the
+ * epoll backend's state, and nowait.c's. */
 #ifndef WF_IO_FDTAB_H
 #define WF_IO_FDTAB_H
 
@@ -18,6 +19,8 @@ struct wf_fdent {
                                 have fired since) */
     weft_io_op_t *waiters;   /* operations waiting for readiness, linked
                                 through wf_io_priv.next */
+    atomic_uchar nowait;     /* pread tried inline first (nowait.c):
+                                0 unknown, 1 yes, 2 no; any backend */
 };
 
 /* The entry of fd, made on first use; NULL for fd < 0, fd beyond the

@@ -14,6 +14,11 @@
 #include "core/vcpu.h"
 #include "weft/io.h"
 
+/* wf_io_priv.fd_checked: the drop-in just saw fd's O_NONBLOCK clear (or
+ * set by the epoll backend), so no fcntl again; or a pread nowait.c tried
+ * got EAGAIN, so fd is a file, not a pipe or socket (no ESPIPE check). */
+enum { WF_IO_BLOCKING = 1, WF_IO_SEEKABLE = 2 };
+
 /* Where an operation is (wf_io_priv.state). */
 enum { WF_IO_IDLE = 0, WF_IO_INFLIGHT, WF_IO_DONE };
 
@@ -30,6 +35,8 @@ struct wf_io_priv {
     uint8_t cancel;               /* epoll: a cancel was asked; under the fdtab lock */
     uint8_t seen;                 /* the owner counted its completion (owner only) */
     uint8_t offloaded;            /* on the offload pool: cannot be cancelled */
+    uint8_t fd_checked;           /* what the caller already knows of fd:
+                                     WF_IO_BLOCKING, WF_IO_SEEKABLE or 0 */
 };
 _Static_assert(sizeof(struct wf_io_priv) <= sizeof(((weft_io_op_t *)0)->internal),
                "weft_io_op_t.internal too small");
@@ -52,6 +59,10 @@ struct wf_io_backend {
     /* Pass what v's thread queued to the kernel (the caller runs on v, or
      * is the timer daemon). */
     void (*flush)(struct wf_vcpu *v);
+    /* A thread on v is about to park (the caller runs on v): pass what
+     * is queued to the kernel and deliver what is ready, now or - while
+     * other threads wait to run on v - later, for more at once. */
+    void (*before_park)(struct wf_vcpu *v);
     /* Ask op to stop; its completion (-ECANCELED or its own result)
      * follows. Any thread. */
     void (*cancel)(weft_io_op_t *op);
@@ -90,6 +101,15 @@ int wf_io_fd_nonblocking(int fd);
 /* fd is being closed: the epoll backend forgets what it knew of it (its
  * waiters complete with EBADF). Nothing on io_uring. Any thread. */
 void wf_io_fd_forget(int fd);
+
+/* A WEFT_IO_PREAD tried inline as preadv2(RWF_NOWAIT) (nowait.c): its
+ * result (>= 0 or -errno); -EAGAIN if it must go to the backend and fd is
+ * known to be a file (the kernel passed its ESPIPE check); or
+ * WF_IO_NOWAIT_SKIP: not tried, the backend's way. */
+long wf_io_nowait_pread(weft_io_op_t *op);
+#define WF_IO_NOWAIT_SKIP (-ENOSYS)
+/* fd is being closed: what nowait.c learnt of it is forgotten. */
+void wf_io_nowait_forget(int fd);
 
 /* Run op on the offload pool (offload.c); it completes from there. */
 void wf_io_offload_submit(weft_io_op_t *op);

@@ -104,7 +104,10 @@ void wf_io_complete(weft_io_op_t *op, long res)
         next = t->wq_next;
         if (t->wchan == owner) {
             wf_waitq_remove(wq, t);
-            wf_unpark(t, WF_WAKE_SIGNALED);
+            /* FIFO: the batch a reaper delivers must not jump the queue
+             * (the next slot would run the last reaped first, again and
+             * again: a long tail of latencies under load). */
+            wf_unpark_fifo(t, WF_WAKE_SIGNALED);
         }
     }
     wf_spin_unlock(&wq->lock);
@@ -185,7 +188,7 @@ static void count_seen(struct wf_thread *self, weft_io_op_t *ops, int n)
     }
 }
 
-static void submit_one(struct wf_thread *self, weft_io_op_t *op)
+static void submit_one(struct wf_thread *self, weft_io_op_t *op, int fd_checked)
 {
     struct wf_io_priv *p = wf_io_priv(op);
     p->owner = self;
@@ -193,6 +196,7 @@ static void submit_one(struct wf_thread *self, weft_io_op_t *op)
     p->vcpu = -1;
     p->events = 0;
     p->stage = p->cancel = p->seen = p->offloaded = 0;
+    p->fd_checked = (uint8_t)fd_checked;
     op->result = 0;
     atomic_store_explicit(&p->state, WF_IO_INFLIGHT, memory_order_relaxed);
     atomic_fetch_add_explicit(&inflight, 1, memory_order_relaxed);
@@ -214,10 +218,8 @@ static void submit_one(struct wf_thread *self, weft_io_op_t *op)
  * the kernel already finished is delivered (no switch for it). */
 static void before_park(struct wf_thread *self)
 {
-    if (!(self->flags & WF_TF_BOUND) && wf_io_be) {
-        wf_io_be->flush(self->vcpu);
-        wf_io_be->reap(self->vcpu);
-    }
+    if (!(self->flags & WF_TF_BOUND) && wf_io_be)
+        wf_io_be->before_park(self->vcpu);
 }
 
 uint64_t wf_io_deadline(void)
@@ -226,16 +228,48 @@ uint64_t wf_io_deadline(void)
     return t && t->io_timeout ? wf_host_now() + t->io_timeout : 0;
 }
 
+/* A pread answered inline from the page cache (nowait.c), counted as a
+ * submission and its completion; a short one goes on for the rest, as a
+ * blocking pread would. -EAGAIN or WF_IO_NOWAIT_SKIP: the backend's way. */
+static long nowait_pread(struct wf_thread *self, weft_io_op_t *op, uint64_t deadline)
+{
+    long r = wf_io_nowait_pread(op);
+    if (r == -EAGAIN || r == WF_IO_NOWAIT_SKIP)
+        return r;
+    wf_io_count(&self->vcpu->nio_submits);
+    wf_io_count(&self->vcpu->nio_completions);
+    if (r <= 0 || (uint64_t)r >= op->len)
+        return r;
+    weft_io_op_t rest = *op; /* the caller's op stays as it was given */
+    rest.buf = (char *)op->buf + r;
+    rest.len = op->len - (uint64_t)r;
+    rest.off = op->off + r;
+    long more = wf_io_sync(&rest, deadline);
+    return more < 0 ? r : r + more;
+}
+
 long wf_io_sync(weft_io_op_t *op, uint64_t deadline)
 {
     struct wf_thread *self = wf_tls_self;
     if (!wf_io_on_vcpu() || !wf_io_be)
         return wf_io_exec(op); /* blocks this host thread, as libc would */
     const char *kind = kind_names[op->code];
+    /* The drop-in's word on fd's flags (thread.h io_fd_checked): good for
+     * this call's first submission only. */
+    int fd_checked = self->io_fd_checked == op->fd + 1 ? WF_IO_BLOCKING : 0;
+    self->io_fd_checked = 0;
     for (;;) {
         if (__builtin_expect(wf_intr_any(self), 0))
             wf_safe_point(WF_WAIT_CANCEL); /* a cancellation point even when it would not wait */
-        submit_one(self, op);
+        if (op->code == WEFT_IO_PREAD && fd_checked >= 0) {
+            long r = nowait_pread(self, op, deadline);
+            if (r == -EAGAIN)
+                fd_checked = WF_IO_SEEKABLE; /* a file (a pipe says ESPIPE) */
+            else if (r != WF_IO_NOWAIT_SKIP)
+                return r;
+        }
+        submit_one(self, op, fd_checked > 0 ? fd_checked : 0);
+        fd_checked = -1; /* a retry: neither the hint nor the inline try */
         before_park(self);
         int r;
         for (;;) {
@@ -293,7 +327,7 @@ int weft_io_submit(weft_io_op_t *ops, int n)
     /* Queued in the ring; they go to the kernel together when this thread
      * waits or its vCPU switches to idle (or at the daemon's next tick). */
     for (int i = 0; i < n; i++)
-        submit_one(self, &ops[i]);
+        submit_one(self, &ops[i], 0);
     return 0;
 }
 

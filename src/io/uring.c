@@ -2,8 +2,10 @@
  *
  * A weft thread on vCPU v queues its operation's SQE in v's ring
  * (user_data = the operation); the SQEs go to the kernel in one
- * io_uring_submit when the thread parks (port.c before_park), when v idles,
- * or at the timer daemon's next tick. Completions are delivered by whoever
+ * io_uring_submit when a thread parks and v has no other thread to run or
+ * PARK_BATCH are queued (park_flush), when v idles, or at the timer
+ * daemon's next tick. Writes are tried inline first (write_inline), and
+ * preads of cached data never get here (nowait.c). Completions are delivered by whoever
  * looks first: the thread itself before it parks, v's idle context (it
  * sleeps in io_uring_enter with its next timer as the timeout), another
  * idle vCPU helping, or the timer daemon for a busy v. An operation is
@@ -22,14 +24,18 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "host/host.h"
+#include "host/sys.h"
 #include "io/io.h"
 
 #define RING_ENTRIES 256
 #define REAP_BATCH 64
+#define PARK_BATCH 32
 #define MAX_RW 0x7ffff000u /* what Linux transfers at most in one read/write */
 
 struct ring {
@@ -41,6 +47,8 @@ struct ring {
 } __attribute__((aligned(64)));
 
 static struct ring *rings;
+
+static void reap_ring(struct ring *r);
 
 /* Precondition: r->lock held. */
 static struct io_uring_sqe *get_sqe(struct ring *r)
@@ -104,6 +112,8 @@ static int answered_plainly(weft_io_op_t *op)
     case WEFT_IO_READ: case WEFT_IO_WRITE: case WEFT_IO_READV: case WEFT_IO_WRITEV:
     case WEFT_IO_RECV: case WEFT_IO_SEND: case WEFT_IO_RECVMSG: case WEFT_IO_SENDMSG:
     case WEFT_IO_ACCEPT: case WEFT_IO_CONNECT: {
+        if (wf_io_priv(op)->fd_checked == WF_IO_BLOCKING)
+            return 0; /* the drop-in just saw O_NONBLOCK clear */
         int fl = fcntl(op->fd, F_GETFL);
         if (fl < 0 || !(fl & O_NONBLOCK))
             return 0; /* a bad descriptor: io_uring says EBADF */
@@ -111,6 +121,8 @@ static int answered_plainly(weft_io_op_t *op)
         return 1;
     }
     case WEFT_IO_PREAD: case WEFT_IO_PWRITE:
+        if (wf_io_priv(op)->fd_checked == WF_IO_SEEKABLE)
+            return 0; /* a pread that nowait.c tried: a file, not a pipe */
         if (lseek(op->fd, 0, SEEK_CUR) >= 0 || errno != ESPIPE)
             return 0;
         wf_io_complete(op, -ESPIPE);
@@ -120,13 +132,50 @@ static int answered_plainly(weft_io_op_t *op)
     }
 }
 
+/* A write is tried inline first, without waiting (RWF_NOWAIT,
+ * MSG_DONTWAIT): there is usually room in the socket or pipe, and the
+ * plain call costs less than the ring's round trip (an io_uring_enter, a
+ * completion to reap). The result (>= 0 or -errno, libc's: EPIPE with
+ * SIGPIPE as from write), or -EAGAIN to go to the ring (no room, or a file
+ * without RWF_NOWAIT: EOPNOTSUPP). */
+static long write_inline(weft_io_op_t *op)
+{
+    struct iovec one = {.iov_base = op->buf, .iov_len = (size_t)op->len};
+    long r;
+    switch (op->code) {
+    case WEFT_IO_WRITE:
+        r = wf_sys6(SYS_pwritev2, op->fd, (long)&one, 1, -1, 0, RWF_NOWAIT);
+        break;
+    case WEFT_IO_WRITEV:
+        r = wf_sys6(SYS_pwritev2, op->fd, (long)op->buf, (long)op->len, -1, 0, RWF_NOWAIT);
+        break;
+    case WEFT_IO_SEND:
+        r = wf_sys6(SYS_sendto, op->fd, (long)op->buf, (long)op->len,
+                    op->flags | MSG_DONTWAIT, 0, 0);
+        break;
+    case WEFT_IO_SENDMSG:
+        r = wf_sys3(SYS_sendmsg, op->fd, (long)op->buf, op->flags | MSG_DONTWAIT);
+        break;
+    default:
+        return -EAGAIN;
+    }
+    return r == -EOPNOTSUPP ? -EAGAIN : r;
+}
+
 static void submit(struct wf_vcpu *v, weft_io_op_t *op)
 {
+    if (op->code == WEFT_IO_CLOSE)
+        wf_io_nowait_forget(op->fd);
     int saved = errno;
     int done = answered_plainly(op);
     errno = saved;
     if (done)
         return;
+    long w = write_inline(op);
+    if (w != -EAGAIN) {
+        wf_io_complete(op, w);
+        return;
+    }
     struct ring *r = &rings[v->index];
     wf_io_priv(op)->vcpu = v->index;
     wf_spin_lock(&r->lock);
@@ -146,6 +195,23 @@ static void flush_ring(struct ring *r)
 static void flush(struct wf_vcpu *v)
 {
     flush_ring(&rings[v->index]);
+}
+
+/* Batching: while other threads wait to run on v, the SQEs of those that
+ * park wait for one another, and go to the kernel in one io_uring_enter
+ * when v runs out of threads (its idle loop flushes), when PARK_BATCH are
+ * queued, or at the timer daemon's next tick (a v kept busy by threads
+ * that never park). One enter per request made the ring cost more than
+ * epoll's plain calls. */
+static void before_park(struct wf_vcpu *v)
+{
+    struct ring *r = &rings[v->index];
+    int now = wf_rq_nr(&v->rq) == 0;
+    wf_spin_lock(&r->lock);
+    if (r->queued && (now || r->queued >= PARK_BATCH) && io_uring_submit(&r->ring) >= 0)
+        r->queued = 0;
+    wf_spin_unlock(&r->lock);
+    reap_ring(r); /* what the kernel finished inline: no switch for it */
 }
 
 static void cancel(weft_io_op_t *op)
@@ -278,6 +344,7 @@ static int init(int nvcpus)
 }
 
 const struct wf_io_backend wf_io_uring = {
-    .name = "uring", .init = init, .submit = submit, .flush = flush, .cancel = cancel,
+    .name = "uring", .init = init, .submit = submit, .flush = flush,
+    .before_park = before_park, .cancel = cancel,
     .reap = reap, .idle_wait = idle_wait, .kick = kick,
 };

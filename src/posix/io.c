@@ -63,7 +63,12 @@ static int on_weft(void)
  * trick). */
 static int interposed(int fd)
 {
-    return on_weft() && wf_io_fd_nonblocking(fd) == 0;
+    if (!on_weft())
+        return 0;
+    int yes = wf_io_fd_nonblocking(fd) == 0;
+    /* The port need not read the flags again (src/core/thread.h). */
+    wf_tls_self->io_fd_checked = yes ? fd + 1 : 0;
+    return yes;
 }
 
 /* A raw system call's result in libc's convention. */
@@ -81,8 +86,45 @@ WP_EXPORT ssize_t read(int fd, void *buf, size_t n)
     return plain(wf_sys3(SYS_read, fd, A(buf), A(n)));
 }
 
+/* A write or send from a weft thread: first the call itself, without
+ * waiting (RWF_NOWAIT, MSG_DONTWAIT), with no lock and no flag check: when
+ * it takes everything - the usual case - that is libc's answer whatever
+ * the descriptor's flags, in one system call; an error other than "no
+ * room" too. Only else are the flags read: a descriptor the program made
+ * non-blocking gets what was written (or EAGAIN), a blocking one waits in
+ * the port for the rest. r: the first try's result; rest: the port's
+ * call for the remainder, on a descriptor known to be blocking. */
+static ssize_t write_rest(int fd, const char *buf, size_t n, long r,
+                          ssize_t (*rest)(int, const void *, size_t, int), int flags)
+{
+    if (r == (long)n || (r < 0 && r != -EAGAIN)) {
+        /* Answered by the port's try: counted as its operation. */
+        wf_io_count(&wf_tls_self->vcpu->nio_submits);
+        wf_io_count(&wf_tls_self->vcpu->nio_completions);
+        return plain(r);
+    }
+    if (wf_io_fd_nonblocking(fd) != 0) /* the program's non-blocking (or gone) */
+        return plain(r);
+    wf_tls_self->io_fd_checked = fd + 1;
+    size_t done = r > 0 ? (size_t)r : 0;
+    ssize_t more = rest(fd, buf + done, n - done, flags);
+    return more < 0 ? (done ? (ssize_t)done : more) : (ssize_t)(done + (size_t)more);
+}
+
+static ssize_t rest_write(int fd, const void *buf, size_t n, int flags)
+{
+    (void)flags;
+    return weft_write(fd, buf, n);
+}
+
 WP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
+    if (on_weft()) {
+        struct iovec v = {.iov_base = (void *)buf, .iov_len = n};
+        long r = wf_sys6(SYS_pwritev2, fd, A(&v), 1, -1, 0, RWF_NOWAIT);
+        if (r != -EOPNOTSUPP) /* a file without RWF_NOWAIT: as before */
+            return write_rest(fd, buf, n, r, rest_write, 0);
+    }
     if (interposed(fd))
         return weft_write(fd, buf, n);
     return plain(wf_sys3(SYS_write, fd, A(buf), A(n)));
@@ -90,7 +132,10 @@ WP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 
 WP_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-    if (interposed(fd))
+    /* No flag check: pread works only where O_NONBLOCK changes nothing
+     * (regular files, block devices; ESPIPE elsewhere), and the port tries
+     * cached data inline (src/io/nowait.c). */
+    if (on_weft())
         return weft_pread(fd, buf, n, off);
     return plain(wf_sys6(SYS_pread64, fd, A(buf), A(n), off, 0, 0));
 }
@@ -136,6 +181,12 @@ WP_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 WP_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
+    if (on_weft()) {
+        long r = wf_sys6(SYS_sendto, fd, A(buf), A(n), flags | MSG_DONTWAIT, 0, 0);
+        if (flags & MSG_DONTWAIT)
+            return plain(r); /* the program's own non-blocking call */
+        return write_rest(fd, buf, n, r, weft_send, flags);
+    }
     if (interposed(fd))
         return weft_send(fd, buf, n, flags);
     return plain(wf_sys6(SYS_sendto, fd, A(buf), A(n), flags, 0, 0));
