@@ -116,3 +116,10 @@ int weft_group_setlimit(weft_gid_t gid, unsigned long limit)
     wf_spin_unlock(&reg.lock);
     return g ? 0 : ESRCH;
 }
+
+/* fork (core/fork.c) holds this lock across fork, so that the child never
+ * inherits it in the middle of another thread's update. */
+wf_spinlock_t *wf_group_lock_for_fork(void)
+{
+    return &reg.lock;
+}

@@ -131,3 +131,9 @@ void wp_pshared_unlock(_Atomic uint32_t *l)
 {
     atomic_store_explicit(l, 0, memory_order_release);
 }
+
+/* fork's child (fork.c): the runtime survives fork, in this process now. */
+void wp_pshared_fork_child(void)
+{
+    runtime_pid = getpid();
+}
