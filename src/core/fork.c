@@ -201,6 +201,7 @@ static void child(void)
     for (int i = 0; i < wf_rt.nvcpus; i++)
         vcpu_reset(&wf_rt.vcpus[i]);
     wf_slot_fork_child();
+    wf_group_fork_child(self ? self->group : NULL);
     wf_futex_fork_child();
     wf_deadlock_fork_child();
     if (wf_io_hooks && wf_io_hooks->fork_child)

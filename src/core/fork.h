@@ -19,6 +19,8 @@ wf_spinlock_t *wf_stack_lock_for_fork(void);
 
 /* The child's resets of what it empties instead of keeping. */
 void wf_slot_fork_child(void);    /* the free list: every FREE record */
+struct wf_group;
+void wf_group_fork_child(struct wf_group *self_group); /* live counts */
 void wf_futex_fork_child(void);   /* every bucket empty */
 void wf_deadlock_fork_child(void);
 void wf_runtime_fork_restart(void); /* runtime.c: host threads again */
