@@ -86,13 +86,23 @@ static wf_spinlock_t *(*const held_locks[])(void) = {
  * and each must know whether it holds them. */
 static __thread int armed;
 
-static int (*real_register_atfork(void))(void (*)(void), void (*)(void), void (*)(void),
-                                         void *)
+/* A libc function looked up once (racing lookups find the same). */
+static void *lookup(void *_Atomic *cache, const char *name)
 {
-    static int (*real)(void (*)(void), void (*)(void), void (*)(void), void *);
-    if (!real)
-        *(void **)&real = wf_real_sym("__register_atfork");
-    return real;
+    void *p = atomic_load_explicit(cache, memory_order_acquire);
+    if (!p) {
+        p = wf_real_sym(name);
+        atomic_store_explicit(cache, p, memory_order_release);
+    }
+    return p;
+}
+
+typedef int register_fn(void (*)(void), void (*)(void), void (*)(void), void *);
+
+static register_fn *real_register_atfork(void)
+{
+    static void *_Atomic cache;
+    return (register_fn *)lookup(&cache, "__register_atfork");
 }
 
 static void prepare(void)
@@ -221,7 +231,7 @@ static void child(void)
 /* Before any handler of the program (header: order). */
 __attribute__((constructor(101))) static void register_handlers(void)
 {
-    int (*reg)(void (*)(void), void (*)(void), void (*)(void), void *) = real_register_atfork();
+    register_fn *reg = real_register_atfork();
     if (!reg || reg(prepare, parent, child, NULL))
         wf_panic(NULL, "cannot register the runtime's fork handlers");
 }
@@ -240,9 +250,8 @@ void wf_fork_restart(void)
 
 pid_t weft_fork(void)
 {
-    static pid_t (*real_fork)(void);
-    if (!real_fork)
-        *(void **)&real_fork = wf_real_sym("fork");
+    static void *_Atomic cache;
+    pid_t (*real_fork)(void) = (pid_t(*)(void))lookup(&cache, "fork");
     if (!real_fork) {
         errno = ENOSYS;
         return -1;
@@ -252,6 +261,6 @@ pid_t weft_fork(void)
 
 int weft_atfork(void (*prepare_fn)(void), void (*parent_fn)(void), void (*child_fn)(void))
 {
-    int (*reg)(void (*)(void), void (*)(void), void (*)(void), void *) = real_register_atfork();
+    register_fn *reg = real_register_atfork();
     return reg ? reg(prepare_fn, parent_fn, child_fn, NULL) : ENOMEM;
 }

@@ -24,6 +24,7 @@
  * (and system() while it runs). */
 #include <errno.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "host/real.h"
@@ -36,11 +37,14 @@ void wp_pshared_fork_child(void); /* pshared.c */
 WP_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void),
                                 void (*child)(void), void *dso)
 {
-    static int (*real)(void (*)(void), void (*)(void), void (*)(void), void *);
+    typedef int register_fn(void (*)(void), void (*)(void), void (*)(void), void *);
+    static void *_Atomic cache;
+    register_fn *real = (register_fn *)atomic_load_explicit(&cache, memory_order_acquire);
     if (!real) {
-        *(void **)&real = wf_real_sym("__register_atfork");
+        real = (register_fn *)wf_real_sym("__register_atfork");
         if (!real)
             return ENOMEM;
+        atomic_store_explicit(&cache, (void *)real, memory_order_release);
     }
     return real(prepare, parent, child, dso);
 }
