@@ -62,6 +62,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -143,6 +144,40 @@ static void become_bound(struct wf_thread *self)
     atomic_store_explicit(&self->state, WF_RUNNING, memory_order_relaxed);
 }
 
+/* The stacks of the threads that are not in the child. Freeing one writes
+ * into it (the pool's free list lives in the stacks), which in a child
+ * copies a page of the parent's: 2 us a thread, most of a fork's cost
+ * with thousands of threads. So they are only listed here, and freed when
+ * the child first creates a thread (wf_fork_restart); a child that execs
+ * never pays. Without memory for the list they are freed at once. */
+static struct wf_stack *ghost_stacks;
+static size_t nghost, ghost_cap;
+
+static void keep_ghost_stack(const struct wf_stack *s)
+{
+    if (nghost == ghost_cap) {
+        size_t cap = ghost_cap ? 2 * ghost_cap : 256;
+        struct wf_stack *a = realloc(ghost_stacks, cap * sizeof *a);
+        if (!a) {
+            struct wf_stack copy = *s;
+            wf_stack_free(&copy);
+            return;
+        }
+        ghost_stacks = a;
+        ghost_cap = cap;
+    }
+    ghost_stacks[nghost++] = *s;
+}
+
+static void free_ghost_stacks(void)
+{
+    for (size_t i = 0; i < nghost; i++)
+        wf_stack_free(&ghost_stacks[i]);
+    free(ghost_stacks);
+    ghost_stacks = NULL;
+    nghost = ghost_cap = 0;
+}
+
 /* A record of a thread that does not exist in the child: free it. */
 static void forget(struct wf_thread *t, void *arg)
 {
@@ -155,9 +190,10 @@ static void forget(struct wf_thread *t, void *arg)
      * emptied whole: fork_child). */
     if (state == WF_BLOCKED && t->wq)
         wf_waitq_remove(t->wq, t);
-    /* An exited thread's stack was freed when it left it. */
+    /* An exited thread's stack was freed when it left it. The others go
+     * back at the restart (ghost_stacks). */
     if (state != WF_EXITED && t->stack.kind != WF_STACK_HOST)
-        wf_stack_free(&t->stack);
+        keep_ghost_stack(&t->stack);
     atomic_fetch_add_explicit(&t->gen, 1, memory_order_relaxed);
     atomic_store_explicit(&t->state, WF_FREE, memory_order_relaxed);
     atomic_store_explicit(&t->join_lock.v, 0, memory_order_relaxed);
@@ -204,6 +240,9 @@ static void child(void)
     armed = 0;
     for (size_t i = 0; i < NHELD; i++)
         atomic_store_explicit(&held_locks[i]()->v, 0, memory_order_relaxed);
+    /* ghost_stacks may hold a list inherited from a parent that was itself
+     * a child not yet restarted: still valid, those threads are not here
+     * either; this child's ghosts are added to it. */
     struct wf_thread *self = wf_tls_self;
     if (self)
         become_bound(self);
@@ -240,6 +279,7 @@ void wf_fork_restart(void)
 {
     int expect = 1;
     if (atomic_compare_exchange_strong(&wf_rt.fork_restart, &expect, 2)) {
+        free_ghost_stacks();
         wf_runtime_fork_restart();
         atomic_store_explicit(&wf_rt.fork_restart, 0, memory_order_release);
         return;
