@@ -45,7 +45,8 @@
  * run again: that is why the caller becomes bound instead of keeping its
  * vCPU. Every other record (weft threads, idle contexts, the daemon,
  * offload workers, adopted host threads) is freed: its handle dies, it
- * leaves its group, its stack goes back to the pool, and if it was queued
+ * leaves its group, its stack goes back to the pool when the child
+ * restarts (ghost_stacks: freeing writes into it), and if it was queued
  * on a waitqueue of the program it is unlinked so that an unlock in the
  * child never wakes a thread that is not there. Every vCPU is reset empty,
  * with no host thread; the first weft_create of the child starts them all,
@@ -59,6 +60,17 @@
  * - Operations the caller itself had in flight (weft_io_submit without a
  *   wait) do not complete in the child.
  * - _Fork (no handlers) and a raw clone leave a child without a runtime.
+ * - The drop-in's leaf locks (special-mutex pool, default attributes) and
+ *   the trace's host-event lock are not held across fork.
+ *
+ * REJECTED
+ * - Raw clone instead of glibc's fork: glibc's fork also locks malloc and
+ *   stdio and fixes its own thread list in the child; without it the
+ *   child's malloc could be inherited locked.
+ * - Keeping the caller on its vCPU in the child: with its own TLS, glibc
+ *   recycles that vCPU's host stack (see above); bound works in both modes.
+ * - Holding every run queue and timer lock across fork: the child empties
+ *   them anyway, and holding them would stop the parent's vCPUs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
