@@ -57,12 +57,19 @@ static void count_blocked(struct wf_thread *t, void *arg)
         ++*(long *)arg;
 }
 
+static wf_spinlock_t lock; /* one checker at a time (below) */
+
+/* fork's child (core/fork.c): the daemon that may have held it is gone. */
+void wf_deadlock_fork_child(void)
+{
+    atomic_store_explicit(&lock.v, 0, memory_order_relaxed);
+}
+
 void wf_deadlock_check(void)
 {
     /* One checker at a time, and every caller gets its own look: with a
      * trylock, a check that gave up (activity in its 20 ms) could hide the
      * last caller's, and the deadlock would go unreported. */
-    static wf_spinlock_t lock;
     static uint64_t reported = ~0ull; /* activity at the last report */
     if (wf_rt.deadlock_mode == WEFT_DEADLOCK_IGNORE || !quiet())
         return;

@@ -7,6 +7,7 @@
  * a wake cannot fall between a waiter's check and its park. */
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "core/futex.h"
 #include "core/intr.h"
@@ -97,4 +98,11 @@ int wf_futex_requeue(const uint32_t *addr, int n_wake, const uint32_t *addr2, in
         wf_spin_unlock(&second->lock);
     wf_spin_unlock(&first->lock);
     return done;
+}
+
+/* fork's child (core/fork.c): every waiter was another thread, which does
+ * not exist there; a bucket lock held at fork is let go with them. */
+void wf_futex_fork_child(void)
+{
+    memset(buckets, 0, sizeof buckets);
 }

@@ -116,3 +116,22 @@ int weft_group_setlimit(weft_gid_t gid, unsigned long limit)
     wf_spin_unlock(&reg.lock);
     return g ? 0 : ESRCH;
 }
+
+/* fork (core/fork.c) holds this lock across fork, so that the child never
+ * inherits it in the middle of another thread's update. */
+wf_spinlock_t *wf_group_lock_for_fork(void)
+{
+    return &reg.lock;
+}
+
+/* fork's child (core/fork.c): self is the only thread left. Counting from
+ * the records, not by the leaves of the others, also drops the members a
+ * creation or an exit in flight at fork had counted for a moment. (Their
+ * references stay: at worst such a group is never freed.) */
+void wf_group_fork_child(struct wf_group *self_group)
+{
+    for (struct wf_group *g = reg.head; g; g = g->next)
+        atomic_store_explicit(&g->nthreads, 0, memory_order_relaxed);
+    if (self_group)
+        atomic_store_explicit(&self_group->nthreads, 1, memory_order_relaxed);
+}

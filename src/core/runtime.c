@@ -133,6 +133,33 @@ static void on_fault(void *addr)
         wf_stack_overflow(t, "it ran into the guard page below its stack");
 }
 
+/* The I/O backend, the vCPUs' host threads and the timer daemon: at
+ * start, and again in a forked child (wf_runtime_fork_restart). */
+static void start_host_threads(int nvcpus)
+{
+    if (wf_io_hooks)
+        wf_io_hooks->start(nvcpus); /* before the vCPUs idle in it */
+    for (int i = 0; i < nvcpus; i++) {
+        char name[32];
+        snprintf(name, 16, "weft-vcpu%u", (unsigned)i % 1000u);
+        int rc = wf_host_thread_start(vcpu_main, &wf_rt.vcpus[i], name);
+        if (rc)
+            wf_panic(NULL, "cannot start vCPU host thread %d: %s", i, strerror(rc));
+    }
+    wf_daemon_start();
+    /* Return with group 0 complete, so dumps and group 0's count are whole. */
+    while (atomic_load(&nready) < nvcpus + 1)
+        wf_host_yield();
+}
+
+/* A forked child (core/fork.c) reset every vCPU and freed the parent's
+ * group 0 records: start them all again. */
+void wf_runtime_fork_restart(void)
+{
+    atomic_store(&nready, 0);
+    start_host_threads(wf_rt.nvcpus);
+}
+
 static int start(const weft_config_t *cfg)
 {
     weft_config_t c = {0};
@@ -169,19 +196,7 @@ static int start(const weft_config_t *cfg)
         wf_rq_init(&v->rq);
         atomic_store(&v->timers.next, UINT64_MAX);
     }
-    if (wf_io_hooks)
-        wf_io_hooks->start(c.nvcpus); /* before the vCPUs idle in it */
-    for (int i = 0; i < c.nvcpus; i++) {
-        char name[32];
-        snprintf(name, 16, "weft-vcpu%u", (unsigned)i % 1000u);
-        int rc = wf_host_thread_start(vcpu_main, &wf_rt.vcpus[i], name);
-        if (rc)
-            wf_panic(NULL, "cannot start vCPU host thread %d: %s", i, strerror(rc));
-    }
-    wf_daemon_start();
-    /* Return with group 0 complete, so dumps and group 0's count are whole. */
-    while (atomic_load(&nready) < c.nvcpus + 1)
-        wf_host_yield();
+    start_host_threads(c.nvcpus);
 #ifdef WF_TSAN
     /* ThreadSanitizer runs background threads of its own (one, or two in a
      * forked child): count what is there besides the caller, the vCPUs and

@@ -26,6 +26,9 @@ struct wf_runtime {
     atomic_int tsan_threads;       /* ThreadSanitizer's own host threads */
     atomic_int daemon_word;        /* futex word the timer daemon sleeps on */
     _Atomic uint64_t bound_wakes;  /* bound threads woken (deadlock check) */
+    /* fork (core/fork.c): set in a forked child, whose vCPUs, timer daemon
+     * and I/O backend are started again when it first creates a thread. */
+    atomic_int fork_restart;
 };
 
 extern struct wf_runtime wf_rt;
@@ -67,6 +70,10 @@ struct wf_io_hooks {
                                         its completions (any thread) */
     int (*busy)(void);              /* operations in flight (deadlock check) */
     int (*host_threads)(void);      /* host threads of its own (offload pool) */
+    /* fork (core/fork.c): in the child, forget the parent's rings, epoll
+     * sets, descriptor registrations and offload threads; start() makes
+     * new ones when the child's vCPUs restart. */
+    void (*fork_child)(void);
 };
 extern const struct wf_io_hooks *wf_io_hooks;
 

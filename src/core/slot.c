@@ -109,3 +109,28 @@ uint64_t wf_id_next(void)
      * migrated see a smaller id after a larger one. */
     return atomic_fetch_add_explicit(&id_counter, 1, memory_order_relaxed);
 }
+
+/* fork (core/fork.c) holds this lock across fork, so that the child never
+ * inherits it in the middle of another thread's update. */
+wf_spinlock_t *wf_slot_lock_for_fork(void)
+{
+    return &table.lock;
+}
+
+/* fork's child (core/fork.c): the vCPUs' caches were dropped and the other
+ * threads' records marked FREE; make the free list every FREE record, so
+ * none is lost or listed twice whatever was in flight at fork. */
+void wf_slot_fork_child(void)
+{
+    table.free = NULL;
+    table.nfree = 0;
+    uint32_t n = atomic_load_explicit(&nslots, memory_order_relaxed);
+    for (uint32_t i = n; i-- > 0;) {
+        struct wf_thread *t = &chunks[i / CHUNK][i % CHUNK];
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) != WF_FREE)
+            continue;
+        t->free_next = table.free;
+        table.free = t;
+        table.nfree++;
+    }
+}

@@ -325,3 +325,10 @@ void wf_stack_stats(struct wf_stack_stats *st)
     st->guard_budget = pool.guard_budget;
     wf_spin_unlock(&pool.lock);
 }
+
+/* fork (core/fork.c) holds this lock across fork, so that the child never
+ * inherits it in the middle of another thread's update. */
+wf_spinlock_t *wf_stack_lock_for_fork(void)
+{
+    return &pool.lock;
+}

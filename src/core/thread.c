@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fork.h"
 #include "core/attr.h"
 #include "core/rq.h"
 #include "core/group.h"
@@ -114,6 +115,8 @@ int weft_create(weft_t *out, const weft_attr_t *attr, void *(*fn)(void *), void 
     if (!out || !fn || (attr && !wf_attr_valid(attr)))
         return EINVAL;
     struct wf_thread *self = wf_self();
+    if (__builtin_expect(atomic_load_explicit(&wf_rt.fork_restart, memory_order_relaxed), 0))
+        wf_fork_restart(); /* a forked child's first thread (core/fork.c) */
     struct wf_group *g = self->group;
     uint64_t id = wf_id_next();
     int newgroup = attr && (attr->flags & WF_ATTR_NEWGROUP);

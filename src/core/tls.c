@@ -369,3 +369,10 @@ void wf_tls_asan_switch(struct wf_thread *next, struct wf_vcpu *v)
         AT(next->tls, GL_TID, int) = v->host_tid;
 }
 #endif
+
+/* fork (core/fork.c) holds this lock across fork, so that the child never
+ * inherits it in the middle of another thread's update. */
+wf_spinlock_t *wf_tls_lock_for_fork(void)
+{
+    return &made.lock;
+}

@@ -454,3 +454,26 @@ const struct wf_io_backend wf_io_epoll = {
     .cancel = cancel,
     .reap = reap, .idle_wait = idle_wait, .kick = kick,
 };
+
+/* fork's child (port.c): close this process's copies of the parent's sets
+ * and eventfds (the parent's stay as they are) and forget every waiter and
+ * registration; the child's vCPUs make new sets when they restart. */
+void wf_io_epoll_fork_child(void)
+{
+    if (!vs)
+        return;
+    for (int i = 0; i < wf_rt.nvcpus; i++) {
+        if (vs[i].epfd > 0)
+            wf_sys3(SYS_close, vs[i].epfd, 0, 0);
+        if (vs[i].evfd > 0)
+            wf_sys3(SYS_close, vs[i].evfd, 0, 0);
+    }
+    free(vs);
+    vs = NULL;
+    if (shared_epfd > 0)
+        wf_sys3(SYS_close, shared_epfd, 0, 0);
+    shared_epfd = -1;
+    atomic_store(&nwaiting, 0);
+    atomic_store_explicit(&dispatch_lock.v, 0, memory_order_relaxed);
+    wf_fdtab_fork_child();
+}

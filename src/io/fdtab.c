@@ -39,3 +39,18 @@ struct wf_fdent *wf_fdent_peek(int fd)
     struct wf_fdent *c = atomic_load_explicit(&chunks[fd / CHUNK], memory_order_acquire);
     return c ? &c[fd % CHUNK] : NULL;
 }
+
+/* fork's child: the waiters were other threads' and the registrations the
+ * parent's epoll set's. weft_nb stays: O_NONBLOCK belongs to the open file
+ * description, which the child shares with the parent. */
+void wf_fdtab_fork_child(void)
+{
+    for (int c = 0; c < NCHUNKS; c++) {
+        struct wf_fdent *e = atomic_load_explicit(&chunks[c], memory_order_relaxed);
+        for (int i = 0; e && i < CHUNK; i++) {
+            atomic_store_explicit(&e[i].lock.v, 0, memory_order_relaxed);
+            e[i].armed = 0;
+            e[i].waiters = NULL;
+        }
+    }
+}

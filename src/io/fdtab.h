@@ -27,6 +27,8 @@ struct wf_fdent {
  * table (WF_FDTAB_MAX) or no memory. Entries are never freed. */
 struct wf_fdent *wf_fdent(int fd);
 #define WF_FDTAB_MAX (1 << 20)
+/* fork's child: every entry unlocked, unarmed, without waiters. */
+void wf_fdtab_fork_child(void);
 /* The same, but NULL where no entry was ever made; never allocates (so a
  * signal handler may call it). */
 struct wf_fdent *wf_fdent_peek(int fd);

@@ -159,4 +159,10 @@ static inline void wf_io_count(_Atomic uint64_t *c)
                           memory_order_relaxed);
 }
 
+/* fork's child (core/fork.c through the port's fork_child hook): each
+ * part forgets the parent's state; start() makes it anew on restart. */
+void wf_io_uring_fork_child(void);
+void wf_io_epoll_fork_child(void);
+void wf_io_offload_fork_child(void);
+
 #endif

@@ -106,3 +106,13 @@ int wf_io_offload_threads(void)
     wf_spin_unlock(&pool.lock);
     return n;
 }
+
+/* fork's child (port.c): the workers are not there, and the queued
+ * operations were other threads'. The next submission starts a worker. */
+void wf_io_offload_fork_child(void)
+{
+    atomic_store_explicit(&pool.lock.v, 0, memory_order_relaxed);
+    pool.head = pool.tail = NULL;
+    pool.nthreads = 0;
+    pool.nidle = 0;
+}

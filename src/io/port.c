@@ -461,9 +461,21 @@ static int busy(void)
     return atomic_load_explicit(&inflight, memory_order_relaxed) > 0;
 }
 
+/* fork's child (core/fork.c): every operation in flight was another
+ * thread's; the backend keeps its choice (wf_io_be) but forgets its
+ * descriptors, and start() makes new ones when the vCPUs restart. */
+static void fork_child(void)
+{
+    memset(buckets, 0, sizeof buckets);
+    atomic_store(&inflight, 0);
+    wf_io_uring_fork_child();
+    wf_io_epoll_fork_child();
+    wf_io_offload_fork_child();
+}
+
 static const struct wf_io_hooks hooks = {
     .start = start, .idle_wait = idle_wait, .kick = kick, .poll = poll_vcpu, .busy = busy,
-    .host_threads = wf_io_offload_threads,
+    .host_threads = wf_io_offload_threads, .fork_child = fork_child,
 };
 
 /* Linked in (a program that uses the port): take part in the idle loop.

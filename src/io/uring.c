@@ -348,3 +348,16 @@ const struct wf_io_backend wf_io_uring = {
     .before_park = before_park, .cancel = cancel,
     .reap = reap, .idle_wait = idle_wait, .kick = kick,
 };
+
+/* fork's child (port.c): the rings are the parent's (their memory is
+ * shared with it): unmap and close this process's copies without touching
+ * them; the child's vCPUs make new ones when they restart. */
+void wf_io_uring_fork_child(void)
+{
+    if (!rings)
+        return;
+    for (int i = 0; i < wf_rt.nvcpus; i++)
+        io_uring_queue_exit(&rings[i].ring);
+    free(rings);
+    rings = NULL;
+}

@@ -5,8 +5,8 @@
  * Called from a weft thread on a vCPU, in the process the runtime runs
  * in, each is the weft_ call of weft/io.h: the same results and errors,
  * the I/O port's backend, the thread's I/O timeout, a cancellation point.
- * Anywhere else (a bound thread, a host thread weft does not know, a
- * forked child: the runtime does not survive fork) it is the plain system
+ * Anywhere else (a bound thread, a host thread weft does not know, the
+ * child of a fork that ran no handlers, such as _Fork) it is the plain system
  * call, and so is a call on a descriptor the program made O_NONBLOCK
  * (one fcntl to know). WEFT_IO_INTERPOSE=0 in the environment (read at
  * the first call) makes every one the plain system call.

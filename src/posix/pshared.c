@@ -19,9 +19,9 @@
 #define SLICE_MAX 4000000ull  /* 4 ms */
 #define BOUND_POLL 10000000ull /* 10 ms: a bound waiter's cancel check */
 
-/* The process the runtime runs in. A forked child has no vCPUs (the
- * runtime does not survive fork yet), so there every thread waits as a
- * bound one would: in the kernel. */
+/* The process the runtime runs in (a child of fork too, set again by
+ * fork.c's child handler). A child of _Fork or clone has no vCPUs, so
+ * there every thread waits as a bound one would: in the kernel. */
 static pid_t runtime_pid;
 
 __attribute__((constructor)) static void note_pid(void)
@@ -130,4 +130,10 @@ void wp_pshared_lock(_Atomic uint32_t *l)
 void wp_pshared_unlock(_Atomic uint32_t *l)
 {
     atomic_store_explicit(l, 0, memory_order_release);
+}
+
+/* fork's child (fork.c): the runtime survives fork, in this process now. */
+void wp_pshared_fork_child(void)
+{
+    runtime_pid = getpid();
 }

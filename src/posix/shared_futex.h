@@ -8,8 +8,9 @@
  * / FUTEX_WAKE without FUTEX_PRIVATE_FLAG, through wf_sys6: libweft-pthread
  * exports its own syscall()). How a caller waits depends on where it runs:
  *
- *  - In a process without weft's runtime (a child of fork: the runtime
- *    does not survive fork yet), or from a thread weft never adopted: the
+ *  - In a process without weft's runtime (a child of _Fork or clone; a
+ *    child of fork has one: fork.c marks it the runtime's process again),
+ *    or from a thread weft never adopted: the
  *    kernel futex, with the caller's clock and absolute time.
  *  - A bound thread of the runtime's process (main, adopted host threads):
  *    the kernel futex too, in slices of at most SLICE_NS, so that the
@@ -23,7 +24,8 @@
  * A waker does FUTEX_WAKE and, in the runtime's process, wf_futex_wake.
  *
  * "The runtime's process" is told by a page mapped with MADV_WIPEONFORK
- * (zero in any child of fork), so the check is one load; without that
+ * (zero in any child of fork; the drop-in's child handler, fork.c, sets
+ * it again when the runtime survives), so the check is one load; without that
  * (old kernels) by comparing getpid() with the pid at load time. */
 #ifndef WP_SHARED_FUTEX_H
 #define WP_SHARED_FUTEX_H

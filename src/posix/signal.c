@@ -170,23 +170,3 @@ WP_EXPORT int pause(void)
     weft_sigmask(SIG_BLOCK, NULL, &m);
     return sigsuspend(&m);
 }
-
-/* pthread_atfork comes from libc_nonshared.a into each executable and
- * calls this. fork is still glibc's, which runs the handlers; the fork
- * issue makes the child's weft runtime whole. */
-WP_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void),
-                                void (*child)(void), void *dso)
-{
-    static int (*real)(void (*)(void), void (*)(void), void (*)(void), void *);
-    if (!real) {
-        *(void **)&real = wf_real_sym("__register_atfork");
-        if (!real)
-            return ENOMEM;
-    }
-    return real(prepare, parent, child, dso);
-}
-
-WP_EXPORT int pthread_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
-{
-    return __register_atfork(prepare, parent, child, NULL);
-}

@@ -186,3 +186,10 @@ void wf_keys_exit(struct wf_thread *t)
     table_free(sp);
     t->specific = NULL;
 }
+
+/* fork (core/fork.c) holds this lock across fork, so that the child never
+ * inherits it in the middle of another thread's update. */
+wf_spinlock_t *wf_keys_lock_for_fork(void)
+{
+    return &keys_lock;
+}
