@@ -20,6 +20,7 @@
  * submissions for any thread that enters the ring (no SINGLE_ISSUER).
  * Internal SQEs (kicks, cancels) carry user_data 0 and are ignored. */
 #define _GNU_SOURCE
+#ifdef WF_HAVE_URING
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -361,3 +362,20 @@ void wf_io_uring_fork_child(void)
     free(rings);
     rings = NULL;
 }
+
+#else /* built without liburing (CMakeLists.txt: WEFT_WITH_URING) */
+#include "io/io.h"
+
+/* The probe (port.c) finds no io_uring and takes epoll. */
+static int init(int nvcpus)
+{
+    (void)nvcpus;
+    return -1;
+}
+
+const struct wf_io_backend wf_io_uring = {.name = "uring", .init = init};
+
+void wf_io_uring_fork_child(void)
+{
+}
+#endif
