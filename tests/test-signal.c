@@ -338,10 +338,10 @@ static void *spinner(void *arg)
     return NULL;
 }
 
-WT_TEST(kill_running)
+/* Kill a thread running fn on its own stack once it has started; its
+ * handler runs once, as that thread, on that stack. */
+static void kill_running_case(void *(*fn)(void *))
 {
-    if (weft_vcpu_count() < 2)
-        WT_SKIP("needs 2 vCPUs");
     reset();
     handle(SIG_A, 0);
     atomic_store(&stage, 0);
@@ -349,15 +349,22 @@ WT_TEST(kill_running)
     WT_OK(weft_attr_init(&a));
     WT_OK(weft_attr_setstack(&a, run_stack, sizeof run_stack));
     weft_t t;
-    WT_OK(weft_create(&t, &a, spinner, NULL));
+    WT_OK(weft_create(&t, &a, fn, NULL));
     WT_WAIT_UNTIL(atomic_load(&stage) == 1, 10);
     WT_OK(weft_kill(t, SIG_A));
-    WT_OK(weft_join(t, NULL));
+    WT_OK(weft_join(t, NULL)); /* the test's timeout bounds it */
     WT_EQ(atomic_load(&hits), 1);
     WT_EQ_U64(atomic_load(&hit_thread), t);
     long sp = atomic_load(&hit_stack);
     WT_ASSERT(sp > (long)(intptr_t)run_stack && sp < (long)(intptr_t)(run_stack + sizeof run_stack));
     WT_OK(weft_attr_destroy(&a));
+}
+
+WT_TEST(kill_running)
+{
+    if (weft_vcpu_count() < 2)
+        WT_SKIP("needs 2 vCPUs");
+    kill_running_case(spinner);
 }
 
 /* A thread spinning in its own code, never calling into weft: the
@@ -377,22 +384,7 @@ WT_TEST(kill_running_no_weft_calls)
 {
     if (weft_preempt_mode() != WEFT_PREEMPT_ASYNC)
         WT_SKIP("preemption is not asynchronous here (mode %d)", weft_preempt_mode());
-    reset();
-    handle(SIG_A, 0);
-    atomic_store(&stage, 0);
-    weft_attr_t a;
-    WT_OK(weft_attr_init(&a));
-    WT_OK(weft_attr_setstack(&a, run_stack, sizeof run_stack));
-    weft_t t;
-    WT_OK(weft_create(&t, &a, pure_spinner, NULL));
-    WT_WAIT_UNTIL(atomic_load(&stage) == 1, 10);
-    WT_OK(weft_kill(t, SIG_A));
-    WT_OK(weft_join(t, NULL)); /* the test's timeout bounds it */
-    WT_EQ(atomic_load(&hits), 1);
-    WT_EQ_U64(atomic_load(&hit_thread), t);
-    long sp = atomic_load(&hit_stack);
-    WT_ASSERT(sp > (long)(intptr_t)run_stack && sp < (long)(intptr_t)(run_stack + sizeof run_stack));
-    WT_OK(weft_attr_destroy(&a));
+    kill_running_case(pure_spinner);
 }
 
 /* ---- in a pipe read: EINTR, or a restart with SA_RESTART ---- */

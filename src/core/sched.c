@@ -405,6 +405,35 @@ static int timers_due(uint64_t now)
     return 0;
 }
 
+/* The yield itself, shared by weft_yield and preemption: queue self as
+ * after a yield (in the expired array when its slice is over; a yield
+ * lets every other thread of the same or a higher priority run first, and
+ * those whose slices ran out wait in the expired array: join them there,
+ * or the yield would pick self again for the rest of its slice), and
+ * switch to the next one unless that is self. */
+static inline void requeue_and_switch(struct wf_vcpu *v, struct wf_thread *self, uint32_t j,
+                                      int preempted)
+{
+    int expired = j - self->slice_start >= wf_slice_ticks(self->prio);
+    wf_spin_lock(&v->rq.lock);
+    expired |= (v->rq.expired->bitmap >> self->prio) != 0;
+    wf_rq_push(&v->rq, self, expired);
+    struct wf_thread *next = wf_rq_pop(&v->rq);
+    if (next == self) {
+        if (self->in_expired) {
+            self->in_expired = 0;
+            self->slice_start = j;
+        }
+        wf_spin_unlock(&v->rq.lock);
+        return;
+    }
+    atomic_store_explicit(&self->state, WF_RUNNABLE, memory_order_relaxed);
+    if (preempted)
+        count(&v->npreempts);
+    v->unlock_rq = &v->rq.lock;
+    switch_to(v, self, next, 0);
+}
+
 int weft_yield(void)
 {
     struct wf_thread *self = wf_self();
@@ -422,26 +451,7 @@ int weft_yield(void)
     }
     if (!wf_rq_nr(&v->rq))
         return 0; /* nobody else to run */
-    int expired = j - self->slice_start >= wf_slice_ticks(self->prio);
-    wf_spin_lock(&v->rq.lock);
-    /* A yield lets every other thread of the same or a higher priority run
-     * first. Those whose slices ran out wait in the expired array: join
-     * them there, or the yield would pick self again for the rest of its
-     * slice. */
-    expired |= (v->rq.expired->bitmap >> self->prio) != 0;
-    wf_rq_push(&v->rq, self, expired);
-    struct wf_thread *next = wf_rq_pop(&v->rq);
-    if (next == self) {
-        if (self->in_expired) {
-            self->in_expired = 0;
-            self->slice_start = j;
-        }
-        wf_spin_unlock(&v->rq.lock);
-        return 0;
-    }
-    atomic_store_explicit(&self->state, WF_RUNNABLE, memory_order_relaxed);
-    v->unlock_rq = &v->rq.lock;
-    switch_to(v, self, next, 0);
+    requeue_and_switch(v, self, j, 0);
     if (__builtin_expect(wf_intr_any(self), 0))
         wf_safe_point(0); /* suspended while it waited in the queue */
     return 0;
@@ -460,24 +470,7 @@ void wf_sched_preempt(struct wf_thread *self)
     atomic_store_explicit(&v->preempt_pending, 0, memory_order_relaxed);
     if (!wf_rq_nr(&v->rq))
         return;
-    uint32_t j = jiffies();
-    int expired = j - self->slice_start >= wf_slice_ticks(self->prio);
-    wf_spin_lock(&v->rq.lock);
-    expired |= (v->rq.expired->bitmap >> self->prio) != 0;
-    wf_rq_push(&v->rq, self, expired);
-    struct wf_thread *next = wf_rq_pop(&v->rq);
-    if (next == self) {
-        if (self->in_expired) {
-            self->in_expired = 0;
-            self->slice_start = j;
-        }
-        wf_spin_unlock(&v->rq.lock);
-        return;
-    }
-    atomic_store_explicit(&self->state, WF_RUNNABLE, memory_order_relaxed);
-    count(&v->npreempts);
-    v->unlock_rq = &v->rq.lock;
-    switch_to(v, self, next, 0);
+    requeue_and_switch(v, self, jiffies(), 1);
 }
 
 /* ---- the idle loop ---- */
