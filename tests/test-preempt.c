@@ -378,7 +378,10 @@ static void *holder(void *arg)
         WT_OK(weft_spin_lock(&hold_lock));
     WT_EQ(weft_preempt_enabled(), 0);
     pre_before = preemptions();
-    spin_for(150000000);
+    /* Long enough for the daemon to reach the slice's end and ask: 18
+     * ticks, which under valgrind (it runs one host thread at a time, the
+     * daemon seldom) take far more than 18 ms: scaled. */
+    spin_for(150000000ull * (uint64_t)wt_scale());
     seen_before = atomic_load(&other_runs);
     if (how == HOLD_DISABLE)
         WT_OK(weft_preempt_enable());
