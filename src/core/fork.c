@@ -290,9 +290,16 @@ static void child(void)
 }
 
 /* Before any handler of the program (header: order). */
+/* glibc's own, linked directly: the fallback where dlsym finds nothing
+ * (a fully static program). A strong reference: a weak one would not
+ * pull it out of libc.a. */
+extern int __register_atfork(void (*)(void), void (*)(void), void (*)(void), void *);
+
 __attribute__((constructor(101))) static void register_handlers(void)
 {
     register_fn *reg = real_register_atfork();
+    if (!reg)
+        reg = __register_atfork;
     if (!reg || reg(prepare, parent, child, NULL))
         wf_panic(NULL, "cannot register the runtime's fork handlers");
 }

@@ -20,6 +20,8 @@ int wf_host_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
     if (!__atomic_load_n(&real, __ATOMIC_ACQUIRE))
         __atomic_store_n(&real, (int (*)(int, const struct sigaction *, struct sigaction *))
                                     wf_real_sym("sigaction"), __ATOMIC_RELEASE);
+    if (!real) /* a fully static program: no dlsym; libc's is the only one */
+        return sigaction(sig, act, old);
     return real(sig, act, old);
 }
 
