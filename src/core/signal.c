@@ -351,6 +351,18 @@ int weft_sigmask(int how, const sigset_t *set, sigset_t *old)
     return 0;
 }
 
+/* The siginfo of a signal this process sends itself. */
+static void user_info(siginfo_t *si, int sig, int code, const union sigval *value)
+{
+    memset(si, 0, sizeof *si);
+    si->si_signo = sig;
+    si->si_code = code;
+    si->si_pid = (pid_t)wf_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+    si->si_uid = (uid_t)wf_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
+    if (value)
+        si->si_value = *value;
+}
+
 static int send(weft_t h, int sig, const union sigval *value)
 {
     if (sig != 0 && !wf_sig_valid(sig))
@@ -366,13 +378,7 @@ static int send(weft_t h, int sig, const union sigval *value)
         return sig == 0 || program_thread(t) ? 0 : EPERM;
     }
     siginfo_t si;
-    memset(&si, 0, sizeof si);
-    si.si_signo = sig;
-    si.si_code = value ? SI_QUEUE : SI_TKILL;
-    si.si_pid = (pid_t)wf_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
-    si.si_uid = (uid_t)wf_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
-    if (value)
-        si.si_value = *value;
+    user_info(&si, sig, value ? SI_QUEUE : SI_TKILL, value);
     int rc = wf_signal_give(t, &si, 0);
     wf_spin_unlock(&t->join_lock);
     if (rc == ESRCH)
@@ -395,13 +401,7 @@ int wf_signal_to_self(int sig, const union sigval *value)
         (atomic_load_explicit(&self->sig_mask, memory_order_relaxed) & wf_sig_bit(sig)))
         return EAGAIN;
     siginfo_t si;
-    memset(&si, 0, sizeof si);
-    si.si_signo = sig;
-    si.si_code = value ? SI_QUEUE : SI_USER;
-    si.si_pid = (pid_t)wf_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0);
-    si.si_uid = (uid_t)wf_sys6(SYS_getuid, 0, 0, 0, 0, 0, 0);
-    if (value)
-        si.si_value = *value;
+    user_info(&si, sig, value ? SI_QUEUE : SI_USER, value);
     int rc = wf_signal_give(self, &si, 0);
     if (rc)
         return rc;
